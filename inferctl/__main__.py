@@ -1,0 +1,3 @@
+from inferctl.cli.main import run
+
+run()

@@ -1,0 +1,131 @@
+"""Strict JSON reading for files that users hand to inferctl.
+
+Input files come from other people and other tools, so the parser is strict where
+plain `json.loads` is lenient: duplicate keys are rejected (which value would win is
+ambiguous), invalid UTF-8 is rejected, and nesting deeper than MAX_DEPTH is rejected
+before the interpreter's recursion limit is reached. Integers of any size are kept
+exactly; range checks belong to the schema that knows the field's type.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from inferctl.errors import InvalidInput, NotFound, StorageError
+
+MAX_DEPTH = 256
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _nesting_depth_exceeds(text: str, limit: int) -> bool:
+    """Return True when brackets outside strings nest deeper than `limit`."""
+    depth = 0
+    in_string = False
+    escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def loads_strict(data: bytes | str, source: str) -> Any:
+    """Parse JSON text strictly; every failure names `source` and the position."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(
+                f"{source}: invalid UTF-8 at byte {exc.start}",
+                hint="save the file as UTF-8 JSON",
+            ) from None
+    else:
+        text = data
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InvalidInput(f"{source}: file is empty", hint="expected a JSON document")
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_depth_exceeds(
+        text, MAX_DEPTH
+    ):
+        raise InvalidInput(
+            f"{source}: JSON nests deeper than {MAX_DEPTH} levels",
+            hint="no gonka file nests this deep; check the file",
+        )
+    try:
+        return json.loads(text, object_pairs_hook=_reject_duplicates)
+    except _DuplicateKey as exc:
+        raise InvalidInput(
+            f"{source}: duplicate JSON key {exc.key!r}",
+            hint="remove one of them; which value would win is ambiguous",
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except (RecursionError, ValueError) as exc:
+        raise InvalidInput(f"{source}: invalid JSON: {exc}") from None
+
+
+def read_bytes(path: str, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> bytes:
+    """Read a user-supplied file with a size limit and one clear error per failure."""
+    if path == "-":
+        import sys
+
+        data = sys.stdin.buffer.read(limit + 1)
+        if len(data) > limit:
+            raise InvalidInput(f"standard input is larger than {limit} bytes")
+        return data
+    try:
+        if os.path.isdir(path):
+            raise InvalidInput(f"{path}: is a directory, expected a {what}")
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise NotFound(f"{path}: no such {what}", hint="check the path") from None
+    except PermissionError:
+        raise StorageError(f"{path}: permission denied reading {what}") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{path}: is a directory, expected a {what}") from None
+    except OSError as exc:
+        raise StorageError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise InvalidInput(
+            f"{path}: {what} is larger than {limit // (1024 * 1024)} MiB",
+            hint="inferctl reads input files of at most this size",
+        )
+    return data
+
+
+def load_file(path: str, *, what: str = "JSON file") -> Any:
+    """Read and strictly parse a JSON file."""
+    return loads_strict(read_bytes(path, what=what), path)
