@@ -34,27 +34,21 @@ class _DuplicateKey(Exception):
         self.key = key
 
 
-def _nesting_depth_exceeds(text: str, limit: int) -> bool:
-    """Return True when brackets outside strings nest deeper than `limit`."""
-    depth = 0
-    in_string = False
-    escaped = False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Return True when arrays and objects in `value` nest deeper than `limit`."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children
+                     if isinstance(child, (dict, list)))
     return False
 
 
@@ -74,15 +68,8 @@ def loads_strict(data: bytes | str, source: str) -> Any:
         text = text[1:]
     if not text.strip():
         raise InvalidInput(f"{source}: file is empty", hint="expected a JSON document")
-    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_depth_exceeds(
-        text, MAX_DEPTH
-    ):
-        raise InvalidInput(
-            f"{source}: JSON nests deeper than {MAX_DEPTH} levels",
-            hint="no gonka file nests this deep; check the file",
-        )
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates)
+        value = json.loads(text, object_pairs_hook=_reject_duplicates)
     except _DuplicateKey as exc:
         raise InvalidInput(
             f"{source}: duplicate JSON key {exc.key!r}",
@@ -92,8 +79,19 @@ def loads_strict(data: bytes | str, source: str) -> Any:
         raise InvalidInput(
             f"{source}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
-    except (RecursionError, ValueError) as exc:
+    except RecursionError:
+        value = None
+        too_deep = True
+    except ValueError as exc:
         raise InvalidInput(f"{source}: invalid JSON: {exc}") from None
+    else:
+        too_deep = _depth_exceeds(value, MAX_DEPTH)
+    if too_deep:
+        raise InvalidInput(
+            f"{source}: JSON nests deeper than {MAX_DEPTH} levels",
+            hint="no gonka file nests this deep; check the file",
+        )
+    return value
 
 
 def read_bytes(path: str, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> bytes:
