@@ -314,9 +314,13 @@ class Ledger:
             raise NotFound(f"no records in the ledger at {self.home}",
                            hint="create one with `inferctl genesis init`")
         snapshot = self.read_snapshot()
-        if snapshot is None or snapshot.height > tail.height:
-            if snapshot is not None:
+        if snapshot is not None and snapshot.height > tail.height:
+            if not (_torn and snapshot.height == tail.height + 1):
                 self._snapshot_ahead(snapshot, tail)
+            log.warning("the last record (height %d) is torn; the state is rebuilt "
+                        "without it", snapshot.height)
+            snapshot = None
+        if snapshot is None:
             return self.replay()
         if snapshot.height == tail.height:
             if snapshot.head != tail.hash:
@@ -634,5 +638,7 @@ def _snapshot_status(ledger: Ledger, head: Record) -> str:
     if snapshot.height == head.height and snapshot.head == head.hash:
         return "current"
     if snapshot.height > head.height:
-        ledger._snapshot_ahead(snapshot, head)
+        _, torn = ledger._tail()
+        if not (torn and snapshot.height == head.height + 1):
+            ledger._snapshot_ahead(snapshot, head)
     return "stale"
