@@ -120,6 +120,9 @@ def import_command(file: str, home: str, tx_time: str | None, lock_timeout: floa
 def validate_command(file: str, as_json: bool) -> None:
     """Check a genesis file with the import rules, without a ledger.
 
+    Also checks that Cosmos integer strings such as gov deposit amounts parse the way
+    the chain parses them (base 0, so "25_000_000" is accepted).
+
     \b
     Example:
       inferctl genesis validate samples/mainnet-genesis.json
@@ -127,7 +130,14 @@ def validate_command(file: str, as_json: bool) -> None:
     from inferctl.genesis.codec import validate_genesis
     from inferctl.jsonio import read_bytes
 
+    from inferctl.ceremony.patch import check_integer_strings
+    from inferctl.errors import InvalidInput
+
     parsed = validate_genesis(read_bytes(file, what="genesis file"), file)
+    problems = [f"{file}: {problem}" for problem in check_integer_strings(parsed.doc)]
+    if problems:
+        raise InvalidInput(f"{file}: {len(problems)} problems; first: {problems[0]}",
+                           problems=problems)
     summary = {"file": file, "valid": True, "chain_id": parsed.chain_id,
                "models": len(parsed.models), "participants": len(parsed.participants)}
     if as_json:
