@@ -162,7 +162,9 @@ def export_command(output: str, height: int | None, home: str) -> None:
     """
     data = export_bytes(home, height)
     if output == "-":
-        click.get_binary_stream("stdout").write(data)
+        import sys
+
+        sys.stdout.buffer.write(data)
         return
     from inferctl.ledger.store import atomic_write
 
