@@ -85,7 +85,10 @@ def loads_strict(data: bytes | str, source: str) -> Any:
     except ValueError as exc:
         raise InvalidInput(f"{source}: invalid JSON: {exc}") from None
     else:
-        too_deep = _depth_exceeds(value, MAX_DEPTH)
+        # Fewer brackets than the limit cannot nest past it, so the walk is skipped.
+        too_deep = text.count("[") + text.count("{") > MAX_DEPTH and _depth_exceeds(
+            value, MAX_DEPTH
+        )
     if too_deep:
         raise InvalidInput(
             f"{source}: JSON nests deeper than {MAX_DEPTH} levels",
