@@ -294,28 +294,15 @@ def _require(settings: dict[str, Any], key: str, option: str) -> None:
 
 def _proposal_builder(settings: dict[str, Any]) -> Callable[[dict], list]:
     """Return a builder that makes the MsgSubmitProposal from the ledger's state."""
-    from inferctl.flow import gov, models
+    from inferctl.flow import gov
 
     def build(state: dict[str, Any]) -> list:
-        model_id = settings["id"]
-        expedited = bool(settings.get("expedited", False))
         fields = {k: settings[k] for k in MODEL_FILE_FIELDS[1:] if k in settings}
-        message = {
-            "@type": models.REGISTER_MODEL,
-            **models.register_model_body(
-                state["authority"], settings["proposer"], model_id, fields
-            ),
-        }
-        deposit = settings.get("deposit") or gov.default_deposit(state, expedited)
-        units = fields.get("units_of_compute_per_token") or 0
-        body = gov.proposal_body(
-            settings["proposer"],
-            [message],
-            deposit,
-            title=settings.get("title") or gov.default_title(model_id),
-            summary=settings.get("summary") or gov.default_summary(model_id, units),
-            metadata=settings.get("metadata", gov.DEFAULT_METADATA),
-            expedited=expedited,
+        body = gov.model_proposal(
+            state, settings["proposer"], settings["id"], fields,
+            deposit=settings.get("deposit"), title=settings.get("title"),
+            summary=settings.get("summary"), metadata=settings.get("metadata"),
+            expedited=bool(settings.get("expedited", False)),
         )
         return [(gov.SUBMIT_PROPOSAL, body)]
 

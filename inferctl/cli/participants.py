@@ -82,7 +82,11 @@ def join(
       inferctl participant join gonka1y2a9p56kv044327uycmqdexl7zs82fs5ryv5le \\
         --url http://node1.example.com:8000 --replace
     """
-    from inferctl.flow.participants import NEW_PARTICIPANT, check_new_participant
+    from inferctl.flow.participants import (
+        NEW_PARTICIPANT,
+        check_new_participant,
+        check_not_joined,
+    )
 
     if genparticipant is not None:
         body = _body_from_file(genparticipant, address, url, validator_key, worker_key)
@@ -101,7 +105,7 @@ def join(
         # The message's own checks come first, so a bad URL or key is reported
         # even for an address that already exists.
         check_new_participant(body, state["prefix"])
-        _check_not_joined(state, creator, replace)
+        check_not_joined(state, creator, replace)
         return [(NEW_PARTICIPANT, body)]
 
     result = commit_txs(home, build, tx_time=tx_time, lock_timeout=lock_timeout)
@@ -144,17 +148,6 @@ def _body_from_file(
             hint="omit ADDR, or pass the file of that participant",
         )
     return body
-
-
-def _check_not_joined(state: dict[str, Any], creator: Any, replace: bool) -> None:
-    if replace or creator not in state.get("participants", {}):
-        return
-    from inferctl.errors import Conflict
-
-    raise Conflict(
-        f"participant {creator} already exists",
-        hint="pass --replace to overwrite it (weight, status and stats start over)",
-    )
 
 
 @participant.command("list")

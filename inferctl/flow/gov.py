@@ -760,3 +760,39 @@ def _votes_json(proposal: dict[str, Any]) -> list[dict[str, Any]]:
         }
         for voter, vote in sorted(proposal["votes"].items())
     ]
+
+
+def model_proposal(
+    state: dict[str, Any],
+    proposer: str,
+    model_id: str,
+    fields: dict[str, Any],
+    *,
+    deposit: list[dict[str, str]] | None = None,
+    title: str | None = None,
+    summary: str | None = None,
+    metadata: str | None = None,
+    expedited: bool = False,
+) -> dict[str, Any]:
+    """Build the MsgSubmitProposal body that wraps a MsgRegisterModel.
+
+    The CLI's `model propose` and the server's admin endpoint both call this, so the
+    two build the same transaction. Unset texts take gonka's admin-API defaults, and an
+    unset deposit is the gov minimum deposit.
+    """
+    from inferctl.flow import models
+
+    message = {
+        "@type": models.REGISTER_MODEL,
+        **models.register_model_body(state["authority"], proposer, model_id, fields),
+    }
+    units = fields.get("units_of_compute_per_token") or 0
+    return proposal_body(
+        proposer,
+        [message],
+        deposit or default_deposit(state, expedited),
+        title=title or default_title(model_id),
+        summary=summary or default_summary(model_id, units),
+        metadata=DEFAULT_METADATA if metadata is None else metadata,
+        expedited=expedited,
+    )

@@ -326,3 +326,19 @@ def message_from_signed_tx(document: Any, source: str) -> dict[str, Any]:
         f"{source}: body.messages has no {NEW_PARTICIPANT}",
         hint="pass a genparticipant-<node id>.json file from gentx",
     )
+
+
+def check_not_joined(state: dict[str, Any], creator: Any, replace: bool) -> None:
+    """Reject a join for an existing participant unless `replace` is set.
+
+    The chain overwrites an existing participant silently, resetting its weight,
+    status and stats; inferctl asks for explicit consent instead.
+    """
+    if replace or creator not in state.get("participants", {}):
+        return
+    from inferctl.errors import Conflict
+
+    raise Conflict(
+        f"participant {creator} already exists",
+        hint="pass --replace to overwrite it (weight, status and stats start over)",
+    )

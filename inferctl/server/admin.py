@@ -60,26 +60,12 @@ def model_proposal_body(state: dict[str, Any], proposer: str, model_id: str,
     empty and the validation threshold is null, exactly as upstream sends it.
     """
     from inferctl.flow import gov
-    from inferctl.flow.models import register_model_body
 
-    message = register_model_body(state["authority"], proposer, model_id,
-                                  {"units_of_compute_per_token": units})
-    return gov.proposal_body(
-        proposer,
-        [message_with_type(message)],
-        [dict(coin) for coin in MODEL_PROPOSAL_DEPOSIT],
-        title=gov.default_title(model_id),
-        summary=gov.default_summary(model_id, units),
+    return gov.model_proposal(
+        state, proposer, model_id, {"units_of_compute_per_token": units},
+        deposit=[dict(coin) for coin in MODEL_PROPOSAL_DEPOSIT],
         metadata=MODEL_PROPOSAL_METADATA,
-        expedited=False,
     )
-
-
-def message_with_type(message: dict[str, Any]) -> dict[str, Any]:
-    """Return the MsgRegisterModel with its `@type`, as a proposal lists messages."""
-    from inferctl.flow.models import REGISTER_MODEL
-
-    return {"@type": REGISTER_MODEL, **message}
 
 
 # ----- nodes -----------------------------------------------------------------------

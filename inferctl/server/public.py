@@ -52,14 +52,14 @@ def _join_unfunded(request: Request, fields: dict[str, str]) -> Response:
 
 
 def _join(request: Request, fields: dict[str, str]) -> Response:
-    from inferctl.cli.participants import _check_not_joined
+    from inferctl.flow.participants import check_not_joined
     from inferctl.flow.participants import NEW_PARTICIPANT
 
     body = {"creator": fields["address"], "url": fields["url"],
             "validator_key": fields["validator_key"], "worker_key": fields["worker_key"]}
 
     def build(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        _check_not_joined(state, fields["address"], replace=False)
+        check_not_joined(state, fields["address"], replace=False)
         return [(NEW_PARTICIPANT, body)]
 
     commit(request, build)
