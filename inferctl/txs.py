@@ -13,8 +13,9 @@ ledger discards the in-memory state of a rejected transaction, so nothing reache
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from inferctl.errors import InvalidInput
 

@@ -18,11 +18,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_process
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
+from conftest import run_process
 from inferctl import bech32
 from inferctl.ceremony.signing import (
     SECP256K1_ORDER,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import MAINNET_GENESIS, run_process
 
 MAINNET = json.loads(MAINNET_GENESIS.read_bytes())

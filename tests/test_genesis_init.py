@@ -16,10 +16,10 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_process, tree_digest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import REPO, run_process, tree_digest
 from inferctl import bech32
 from inferctl.genesis import config
 

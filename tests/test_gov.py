@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import MAINNET_GENESIS
 from test_models import GOV, snapshot_tree
 
+from conftest import MAINNET_GENESIS
 from inferctl import bech32
 
 ALICE = bech32.test_address("alice", "gonka")

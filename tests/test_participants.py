@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from conftest import DATA, invoke, tree_digest
 
 FOUR_MODELS_GENESIS = DATA / "nodes" / "genesis-four-models.json"

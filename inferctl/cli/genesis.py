@@ -8,8 +8,8 @@ import shutil
 import click
 
 from inferctl.cli.common import (
-    emit_json,
     echo,
+    emit_json,
     home_option,
     json_option,
     lazy_group,
@@ -127,11 +127,10 @@ def validate_command(file: str, as_json: bool) -> None:
     Example:
       inferctl genesis validate samples/mainnet-genesis.json
     """
-    from inferctl.genesis.codec import validate_genesis
-    from inferctl.jsonio import read_bytes
-
     from inferctl.ceremony.patch import check_integer_strings
     from inferctl.errors import InvalidInput
+    from inferctl.genesis.codec import validate_genesis
+    from inferctl.jsonio import read_bytes
 
     parsed = validate_genesis(read_bytes(file, what="genesis file"), file)
     problems = [f"{file}: {problem}" for problem in check_integer_strings(parsed.doc)]

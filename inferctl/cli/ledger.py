@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from inferctl.cli.common import emit_json, echo, home_option, json_option, note
+from inferctl.cli.common import echo, emit_json, home_option, json_option, note
 
 
 @click.group("ledger")

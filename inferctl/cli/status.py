@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from inferctl.cli.common import emit_json, echo, home_option, json_option
+from inferctl.cli.common import echo, emit_json, home_option, json_option
 
 
 def lock_state(home: str) -> dict[str, Any]:

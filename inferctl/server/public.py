@@ -52,8 +52,7 @@ def _join_unfunded(request: Request, fields: dict[str, str]) -> Response:
 
 
 def _join(request: Request, fields: dict[str, str]) -> Response:
-    from inferctl.flow.participants import check_not_joined
-    from inferctl.flow.participants import NEW_PARTICIPANT
+    from inferctl.flow.participants import NEW_PARTICIPANT, check_not_joined
 
     body = {"creator": fields["address"], "url": fields["url"],
             "validator_key": fields["validator_key"], "worker_key": fields["worker_key"]}
