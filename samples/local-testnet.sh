@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build a complete local testnet from nothing: genesis with three participants and one
-# model, a second model through governance, ML nodes, PoC results, one epoch, executor
-# picks, a genesis export and a ledger check. Every step is one inferctl command.
+# model, a second model through governance, ML nodes, PoC results, the block-height
+# timeline through epoch 1, executor picks, a genesis export and a ledger check. Every
+# step is one inferctl command.
 #
 # Usage: bash samples/local-testnet.sh [HOME]   (default: $INFERCTL_HOME, else ./state)
 # Running it again starts the testnet over in the same home.
@@ -45,12 +46,20 @@ inferctl node register --participant "$CAROL" \
 inferctl node register --participant "$CAROL" --id carol-qwq --host 10.0.0.3 \
   --inference-port 5000 --poc-port 8080 --max-concurrent 100 --model Qwen/QwQ-32B
 
-step "PoC results, then form and activate epoch 1"
+step "advance into the PoC of epoch 1, which starts at block 50"
+# The chain runs each epoch step at its block (samples/testnet.toml: 50-block
+# epochs): PoC start at 50, formation at 59, the switch to epoch 1 at 60.
+inferctl chain advance --to-height 55
+inferctl epoch context
+
+step "PoC results, then advance through the formation and the switch of epoch 1"
 inferctl poc submit "$ALICE" --weight 100
 inferctl poc submit "$BOB" --weight 200
 inferctl poc submit "$CAROL" --weight 300
-inferctl epoch form
-inferctl epoch activate
+inferctl chain advance --to next-epoch
+# At the switch block the chain still picks only members with a POC_SLOT node;
+# from the next block on it picks from every member.
+inferctl chain advance --blocks 1
 
 step "pick executors for each model"
 inferctl executor pick --model Qwen/QwQ-32B --seed 1
@@ -61,3 +70,11 @@ inferctl genesis export -o "$INFERCTL_HOME/exported-genesis.json"
 inferctl genesis validate "$INFERCTL_HOME/exported-genesis.json"
 inferctl ledger verify
 inferctl status
+
+step "done: the testnet is in $INFERCTL_HOME"
+cat >&2 <<NEXT
+Look around with: inferctl status, inferctl epoch show, inferctl ledger log,
+inferctl executor list --model Qwen/QwQ-32B   (each takes --json and --help).
+After 'make demo', put inferctl on PATH first: . .venv/bin/activate
+docs/guide.md builds a similar testnet step by step and explains each step.
+NEXT

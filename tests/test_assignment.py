@@ -14,7 +14,12 @@ from typing import Any
 
 import pytest
 
-from inferctl.epochs.gorand import poc_slot_flags
+from inferctl.epochs.gorand import (
+    GoRand,
+    poc_slot_flags,
+    poc_slot_seed,
+    shuffle_positions,
+)
 from inferctl.errors import InvalidInput
 from inferctl.flow.assignment import (
     choose_poc_slots,
@@ -219,13 +224,52 @@ def test_choose_slots_go_vectors() -> None:
         assert flags == case["flags"], case
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 7, 16, 100, 150, 300])
-def test_choose_slots_matches_gorand(n: int) -> None:
+def reference_shuffle(seed: int, n: int) -> list[int]:
+    """Shuffle range(n) with the full GoRand state, the port the Go vectors pin."""
+    positions = list(range(n))
+
+    def swap(i: int, j: int) -> None:
+        positions[i], positions[j] = positions[j], positions[i]
+
+    GoRand(seed).shuffle(n, swap)
+    return positions
+
+
+def test_fast_shuffle_go_vectors() -> None:
+    cases = json.loads(VECTORS.read_text(encoding="utf-8"))["shuffles"]
+    assert len(cases) > 1000
+    for case in cases:
+        assert shuffle_positions(case["seed"], case["n"]) == case["perm"], case
+
+
+# 274 is the largest n the fast path can serve (273 draws); 275 and up use GoRand.
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 7, 16, 100, 273, 274, 275, 300, 700])
+def test_fast_shuffle_matches_full_state(n: int) -> None:
     rng = random.Random(n)
-    for trial in range(20):
-        epoch = rng.randrange(10_000)
-        address = f"gonka1test{rng.getrandbits(64):x}"
-        model = rng.choice([QWQ, QWEN_7B, "m"])
-        assert choose_poc_slots(epoch, address, model, n) == poc_slot_flags(
-            epoch, address, model, n
-        ), (trial, epoch, address, model)
+    for trial in range(10):
+        seed = rng.randrange(-(2**63), 2**63)
+        assert shuffle_positions(seed, n) == reference_shuffle(seed, n), (trial, seed)
+
+
+def test_fast_shuffle_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fast attempt that runs out of words part-way must not leave its swaps in
+    # the result of the full-state retry.
+    from inferctl.epochs import gorand
+
+    def give_up(start: int, positions: list[int]) -> list[int]:
+        positions.reverse()
+        raise gorand._OutOfFreshWords
+
+    monkeypatch.setattr(gorand, "_shuffle_fresh", give_up)
+    assert shuffle_positions(42, 13) == reference_shuffle(42, 13)
+
+
+@pytest.mark.parametrize("n", [2, 5, 100])
+def test_choose_slots_half_of_shuffle(n: int) -> None:
+    # POC_SLOT goes to the first n // 2 positions of the shuffle seeded with
+    # sha256("<epoch>_<address>_<model>"), computed here from the full state.
+    seed = poc_slot_seed(3, ADDRESS, QWQ)
+    expected = [False] * n
+    for position in reference_shuffle(seed, n)[: n // 2]:
+        expected[position] = True
+    assert choose_poc_slots(3, ADDRESS, QWQ, n) == expected

@@ -607,10 +607,19 @@ def register_node(run, home: str, node_id: str, model: str = QWQ) -> None:
     assert outcome.exit_code == 0, outcome.stderr
 
 
+def advance(run, home: str, *args: str) -> None:
+    outcome = run("chain", "advance", *args, "--home", home)
+    assert outcome.exit_code == 0, outcome.stderr
+
+
 def test_cli_full_flow(run, mainnet_home: str) -> None:
+    # Mainnet params: epoch 1 forms at block 385 and becomes effective at 505, so
+    # each manual step runs one block before its own.
     register_node(run, mainnet_home, "mlnode1")
     submitted = run("poc", "submit", ALICE, "--weight", "10", "--home", mainnet_home)
+    advance(run, mainnet_home, "--to-height", "384")
     formed = run("epoch", "form", "--home", mainnet_home)
+    advance(run, mainnet_home, "--to-height", "504")
     activated = run("epoch", "activate", "--home", mainnet_home)
     assert submitted.exit_code == 0
     assert f"recorded PoC weight 10 for {ALICE} in epoch 1" in submitted.stderr
@@ -623,8 +632,8 @@ def test_cli_full_flow(run, mainnet_home: str) -> None:
 
 def test_cli_show_json(run, mainnet_home: str) -> None:
     register_node(run, mainnet_home, "mlnode1")
-    for args in (("poc", "submit", ALICE, "--weight", "10"), ("epoch", "form"),
-                 ("epoch", "activate")):
+    for args in (("poc", "submit", ALICE, "--weight", "10"),
+                 ("chain", "advance", "--to", "next-epoch")):
         assert run(*args, "--home", mainnet_home).exit_code == 0
     outcome = run("epoch", "show", "--json", "--home", mainnet_home)
     assert outcome.exit_code == 0
@@ -672,7 +681,8 @@ def test_cli_list(run, mainnet_home: str) -> None:
     register_node(run, mainnet_home, "mlnode1")
     assert run("poc", "submit", ALICE, "--weight", "10", "--home",
                mainnet_home).exit_code == 0
-    assert run("epoch", "form", "--home", mainnet_home).exit_code == 0
+    assert run("epoch", "form", "--at-any-height", "--home",
+               mainnet_home).exit_code == 0
     outcome = run("epoch", "list", "--json", "--home", mainnet_home)
     document = json.loads(outcome.stdout)
     assert outcome.exit_code == 0
@@ -683,16 +693,31 @@ def test_cli_list(run, mainnet_home: str) -> None:
 
 
 def test_cli_form_without_results(run, mainnet_home: str) -> None:
-    outcome = run("epoch", "form", "--home", mainnet_home)
+    outcome = run("epoch", "form", "--at-any-height", "--home", mainnet_home)
     assert outcome.exit_code == 3
     assert outcome.stdout == ""
     assert "no participant qualifies for epoch 1" in outcome.stderr
 
 
 def test_cli_activate_before_form(run, mainnet_home: str) -> None:
-    outcome = run("epoch", "activate", "--home", mainnet_home)
+    outcome = run("epoch", "activate", "--at-any-height", "--home", mainnet_home)
     assert outcome.exit_code == 7
     assert "epoch 1 is not formed yet" in outcome.stderr
+
+
+def test_cli_activate_at_switch_block_minus_one(run, mainnet_home: str) -> None:
+    register_node(run, mainnet_home, "mlnode1")
+    assert run("poc", "submit", ALICE, "--weight", "10", "--home",
+               mainnet_home).exit_code == 0
+    advance(run, mainnet_home, "--to-height", "385")  # forms epoch 1 at 385
+    refused = run("epoch", "activate", "--home", mainnet_home)
+    advance(run, mainnet_home, "--to-height", "504")
+    activated = run("epoch", "activate", "--home", mainnet_home)
+    assert refused.exit_code == 7
+    assert "epoch 1 becomes effective at block 505, but the chain is at block 385" in (
+        refused.stderr)
+    assert activated.exit_code == 0
+    assert "epoch 1 is effective from block 505" in activated.stderr
 
 
 def test_cli_poc_unknown_participant(run, mainnet_home: str) -> None:

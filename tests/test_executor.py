@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections import Counter
@@ -244,15 +245,20 @@ ALICE = "gonka1y2a9p56kv044327uycmqdexl7zs82fs5ryv5le"  # a mainnet genesis part
 
 @pytest.fixture
 def served_home(run, mainnet_home: str) -> str:
-    """A mainnet ledger where epoch 1 is effective and ALICE serves QwQ on 2 nodes."""
+    """A mainnet ledger where epoch 1 is effective and ALICE serves QwQ on 2 nodes.
+
+    The chain is at block 506, one block after the switch (505), where picks keep
+    every member.
+    """
     for node_id in ("mlnode1", "mlnode2"):
         outcome = run("node", "register", "--participant", ALICE, "--id", node_id,
                       "--host", "10.0.0.1", "--inference-port", "5000",
                       "--poc-port", "8080", "--max-concurrent", "4", "--model", QWQ,
                       "--home", mainnet_home)
         assert outcome.exit_code == 0, outcome.stderr
-    for args in (("poc", "submit", ALICE, "--weight", "57"), ("epoch", "form"),
-                 ("epoch", "activate")):
+    for args in (("poc", "submit", ALICE, "--weight", "57"),
+                 ("chain", "advance", "--to", "next-epoch"),
+                 ("chain", "advance", "--blocks", "1")):
         outcome = run(*args, "--home", mainnet_home)
         assert outcome.exit_code == 0, outcome.stderr
     return mainnet_home
@@ -288,7 +294,7 @@ def test_cli_random_seed_logged(run, served_home: str) -> None:
 def test_cli_same_seed_same_picks(run, mainnet_home: str) -> None:
     # Epoch 0's parent group contains the 11 genesis validators with weight 1 each.
     args = ("executor", "pick", "--model", "", "--seed", "11", "--count", "8",
-            "--home", mainnet_home)
+            "--phase", "inference", "--home", mainnet_home)
     first = run(*args)
     second = run(*args)
     assert first.exit_code == 0
@@ -315,7 +321,8 @@ def test_cli_list_json(run, served_home: str) -> None:
 
 
 def test_cli_epoch_zero_no_executor(run, mainnet_home: str) -> None:
-    outcome = run("executor", "pick", "--model", QWQ, "--home", mainnet_home)
+    outcome = run("executor", "pick", "--model", QWQ, "--phase", "inference",
+                  "--home", mainnet_home)
     assert outcome.exit_code == 9
     assert outcome.stdout == ""
     assert "no model sub-groups" in outcome.stderr
@@ -341,3 +348,67 @@ def test_cli_parent_poc_phase_no_executor(run, served_home: str) -> None:
                   served_home)
     assert outcome.exit_code == 9
     assert "POC_SLOT" in outcome.stderr
+
+
+# ----- phase at the block height ---------------------------------------------------------
+
+
+def test_cli_pick_json_phase_and_height(run, served_home: str) -> None:
+    outcome = run("executor", "pick", "--model", QWQ, "--seed", "5", "--json",
+                  "--home", served_home)
+    document = json.loads(outcome.stdout)
+    assert outcome.exit_code == 0
+    assert document["phase"] == "inference"
+    assert document["block_height"] == 506
+
+
+def test_cli_parent_pick_all_members_after_switch(run, served_home: str) -> None:
+    # At block 506 every member can be picked, so the parent group works.
+    outcome = run("executor", "pick", "--model", "", "--seed", "1", "--home",
+                  served_home)
+    assert outcome.exit_code == 0
+    assert outcome.stdout.startswith(ALICE)
+
+
+def test_cli_switch_block_is_poc_time(run, mainnet_home: str) -> None:
+    # At the switch block 505 the context is already epoch 2, whose switch is ahead,
+    # so only POC_SLOT members count and the parent group (no model) has none.
+    for node_id in ("mlnode1", "mlnode2"):
+        assert run("node", "register", "--participant", ALICE, "--id", node_id,
+                   "--host", "10.0.0.1", "--inference-port", "5000", "--poc-port",
+                   "8080", "--max-concurrent", "4", "--model", QWQ, "--home",
+                   mainnet_home).exit_code == 0
+    for args in (("poc", "submit", ALICE, "--weight", "57"),
+                 ("chain", "advance", "--to", "next-epoch")):
+        assert run(*args, "--home", mainnet_home).exit_code == 0
+    outcome = run("executor", "pick", "--model", "", "--home", mainnet_home)
+    assert outcome.exit_code == 9
+    assert outcome.stdout == ""
+    assert "at block 505 (epoch 2, phase Inference)" in outcome.stderr
+    assert "--phase inference" in outcome.stderr
+
+
+def test_cli_genesis_block_is_poc_time(run, mainnet_home: str) -> None:
+    # Block 0 is neither after epoch 0's switch (0) nor in epoch 1's Inference time
+    # after its switch, so the chain's filter needs the ActiveParticipants record
+    # that epoch 0 lacks.
+    outcome = run("executor", "pick", "--model", "", "--home", mainnet_home)
+    assert outcome.exit_code == 4
+    assert "no ActiveParticipants record" in outcome.stderr
+    assert "at block 0" in outcome.stderr
+
+
+def test_cli_epoch_zero_inference_after_block_one(run, mainnet_home: str) -> None:
+    advanced = run("chain", "advance", "--blocks", "1", "--home", mainnet_home)
+    outcome = run("executor", "list", "--model", "", "--json", "--home", mainnet_home)
+    assert advanced.exit_code == 0
+    assert outcome.exit_code == 0
+    document = json.loads(outcome.stdout)
+    assert document["phase"] == "inference"
+    assert document["member_count"] == 11
+
+
+def test_cli_verbose_logs_phase(run, served_home: str) -> None:
+    outcome = run("-v", "executor", "list", "--model", QWQ, "--home", served_home)
+    assert outcome.exit_code == 0
+    assert "info: phase inference at block 506" in outcome.stderr

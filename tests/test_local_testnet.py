@@ -44,3 +44,14 @@ def test_script_picks_a_member_for_each_model(tmp_path):
     picks = [line for line in result.stdout.splitlines() if "weight" in line]
     assert len(picks) == 2
     assert all(line.startswith("gonka1") for line in picks)
+
+
+def test_script_runs_epoch_steps_at_their_blocks(tmp_path):
+    # samples/testnet.toml: 50-block epochs, so epoch 1 starts PoC at 50, forms at
+    # 50 + 4 + 1 + 4 = 59 and becomes effective at 60.
+    result = _run_script(tmp_path / "state")
+    assert result.returncode == 0, result.stderr
+    assert "block 50: epoch 1 starts its PoC" in result.stderr
+    assert "block 59: epoch 1 formed with 3 members" in result.stderr
+    assert "block 60: epoch 1 is effective" in result.stderr
+    assert "the chain is at block 61" in result.stderr

@@ -476,8 +476,9 @@ def test_model_proposal_to_executor(mainnet_home, serve, run):
 
     assert call(server.url("/admin/v1/nodes"), "POST",
                 body=node_entry("node-a", NEW_MODEL)).status == 200
-    for args in (("poc", "submit", PARTICIPANT, "--weight", "100"), ("epoch", "form"),
-                 ("epoch", "activate")):
+    for args in (("poc", "submit", PARTICIPANT, "--weight", "100"),
+                 ("chain", "advance", "--to", "next-epoch"),
+                 ("chain", "advance", "--blocks", "1")):
         outcome = run(*args, "--home", home, "--time", "2025-09-03T02:00:00Z")
         assert outcome.exit_code == 0, outcome.stderr
 
@@ -517,8 +518,9 @@ def test_epoch_views(mainnet_home, serve, run):
     server = serve(home, "--participant", PARTICIPANT)
     assert call(server.url("/admin/v1/nodes"), "POST",
                 body=node_entry("node-q", "Qwen/QwQ-32B")).status == 200
-    for args in (("poc", "submit", PARTICIPANT, "--weight", "100"), ("epoch", "form"),
-                 ("epoch", "activate")):
+    for args in (("poc", "submit", PARTICIPANT, "--weight", "100"),
+                 ("chain", "advance", "--to", "next-epoch"),
+                 ("chain", "advance", "--blocks", "1")):
         outcome = run(*args, "--home", home)
         assert outcome.exit_code == 0, outcome.stderr
 

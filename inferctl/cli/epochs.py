@@ -39,7 +39,12 @@ def upcoming_index(state: dict[str, Any]) -> int:
 
 @click.group("poc")
 def poc() -> None:
-    """Record PoC results for the upcoming epoch."""
+    """Record PoC results for the upcoming epoch.
+
+    \b
+    Example:
+      inferctl poc list
+    """
 
 
 @poc.command("submit")
@@ -108,29 +113,53 @@ def poc_list(epoch_index: int | None, home: str, as_json: bool) -> None:
 
 @click.group("epoch")
 def epoch() -> None:
-    """Form, activate, list and show epochs and their groups."""
+    """Form, activate, list and show epochs and their groups.
+
+    \b
+    Examples:
+      inferctl epoch list
+      inferctl epoch show
+    """
+
+
+def _at_any_height_option(function: Any) -> Any:
+    return click.option(
+        "--at-any-height", is_flag=True,
+        help="Run the step even when the chain's next block is not the step's "
+        "block; the block height then moves to the step's block.",
+    )(function)
 
 
 @epoch.command("form")
+@_at_any_height_option
 @write_options
 @json_option
-def form(home: str, tx_time: str | None, lock_timeout: float, as_json: bool) -> None:
+def form(at_any_height: bool, home: str, tx_time: str | None, lock_timeout: float,
+         as_json: bool) -> None:
     """Form the upcoming epoch from the recorded PoC results and ML nodes.
 
     Runs the chain's end-of-PoC-validation steps. Weights come from the PoC results
     and from nodes carried over from the last PoC. Then come power capping, model
     assignment with the chain's legacy weight split and the 50 % POC_SLOT choice.
-    Last, the parent group and one sub-group per model are filled. The epoch is
-    started first if needed.
-    A formed epoch never changes. It becomes effective with `epoch activate`.
+    Last, the parent group and one sub-group per model are filled. A formed epoch
+    never changes. It becomes effective with `epoch activate`.
+
+    The formation is the EndBlock step of one block, so this runs when the chain
+    is at the block before it (`inferctl chain advance --to-height` that block),
+    and moves the chain to it. `inferctl chain advance` runs the step itself.
+    With --at-any-height it runs at any block, starting the epoch first if needed.
 
     \b
     Example:
-      inferctl epoch form && inferctl epoch activate
+      inferctl epoch form --at-any-height && inferctl epoch activate --at-any-height
     """
+    from inferctl.epochs.context import EndBlockStep
+    from inferctl.flow.chain import check_step_height
     from inferctl.flow.epochs import FORM_EPOCH
 
     def build(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        if not at_any_height:
+            check_step_height(state, EndBlockStep.FORM_EPOCH)
         return [(FORM_EPOCH, {"epoch_index": upcoming_index(state)})]
 
     result = commit_txs(home, build, tx_time=tx_time, lock_timeout=lock_timeout)
@@ -143,21 +172,31 @@ def form(home: str, tx_time: str | None, lock_timeout: float, as_json: bool) -> 
 
 
 @epoch.command("activate")
+@_at_any_height_option
 @write_options
 @json_option
-def activate(home: str, tx_time: str | None, lock_timeout: float, as_json: bool) -> None:
+def activate(at_any_height: bool, home: str, tx_time: str | None, lock_timeout: float,
+             as_json: bool) -> None:
     """Make the formed upcoming epoch effective (the chain's SetNewValidators).
 
     From then on executor picks use its groups. The epoch's unit-of-compute price is
     the default param for epoch 1 and the previous epoch's price after that.
 
+    The switch is the EndBlock step of one block, so this runs when the chain is at
+    the block before it, or at that block when the formation shares it, and moves
+    the chain to it. With --at-any-height it runs at any block.
+
     \b
     Example:
-      inferctl epoch activate --json
+      inferctl epoch activate --at-any-height --json
     """
+    from inferctl.epochs.context import EndBlockStep
+    from inferctl.flow.chain import check_step_height
     from inferctl.flow.epochs import SET_NEW_VALIDATORS
 
     def build(state: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        if not at_any_height:
+            check_step_height(state, EndBlockStep.SET_NEW_VALIDATORS)
         return [(SET_NEW_VALIDATORS, {"epoch_index": upcoming_index(state)})]
 
     result = commit_txs(home, build, tx_time=tx_time, lock_timeout=lock_timeout)
@@ -166,6 +205,144 @@ def activate(home: str, tx_time: str | None, lock_timeout: float, as_json: bool)
                f"{outcome['effective_block_height']} (unit of compute price "
                f"{outcome['unit_of_compute_price']})")
     report_commit(result, as_json, activation=outcome)
+
+
+# ----- epoch: context ------------------------------------------------------------------
+
+# EpochParams field -> help text of its flag, for `epoch context` without a ledger.
+PARAM_FLAGS = {
+    "epoch_length": "Blocks between two PoC starts.",
+    "epoch_shift": "Moves the first PoC start to epoch_length - epoch_shift.",
+    "poc_stage_duration": "Blocks of PoC generation.",
+    "poc_exchange_duration": "Blocks after the end of PoC that accept batches.",
+    "poc_validation_delay": "Blocks from the end of PoC to PoC validation.",
+    "poc_validation_duration": "Blocks of PoC validation; its end forms the epoch.",
+    "set_new_validators_delay": "Blocks from formation to the switch.",
+    "inference_validation_cutoff": "Blocks before the next PoC start.",
+}
+
+
+def _param_flag_options(function: Any) -> Any:
+    for name, text in reversed(PARAM_FLAGS.items()):
+        function = click.option(
+            f"--{name.replace('_', '-')}", name, type=int, default=None, metavar="N",
+            help=f"{text} Implies no ledger (default: from --params, else "
+            "gonka's default params).",
+        )(function)
+    return function
+
+
+@epoch.command("context")
+@click.option("--height", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+              metavar="H",
+              help="Block height (default: the ledger's block height).")
+@click.option("--params", "params_file", default=None, metavar="FILE",
+              help="JSON file with the epoch params: a genesis, a params object or "
+              "an epoch_params object. Implies no ledger (default: the ledger's "
+              "params).")
+@_param_flag_options
+@click.option("--effective-epoch", type=click.IntRange(min=0, max=2**64 - 1),
+              default=None,
+              metavar="N", help="Take epoch N as the effective epoch, as the chain's "
+              "GetEpochContext does (default: the ledger's, or the schedule's).")
+@click.option("--poc-start", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+              metavar="S",
+              help="PoC start height of --effective-epoch (default: its height on "
+              "the schedule).")
+@home_option
+@json_option
+def context(height: int | None, params_file: str | None, effective_epoch: int | None,
+            poc_start: int | None, home: str, as_json: bool, **flags: int | None
+            ) -> None:
+    """Show the epoch phase and every stage height at a block height.
+
+    Without --params or a param flag, the params and the effective epoch come from
+    the ledger: its history up to its block height, and each later epoch switching
+    on time after it. With them, the chain is assumed to have run on time since
+    genesis. --effective-epoch pins the effective epoch instead; a height past the
+    switch of the epoch after it is an error, where the chain panics.
+
+    \b
+    Example:
+      inferctl epoch context --params samples/mainnet-genesis.json --height 385
+    """
+    from inferctl.flow.chain import epoch_context, given_effective
+
+    overrides = {name: value for name, value in flags.items() if value is not None}
+    if poc_start is not None and effective_epoch is None:
+        raise click.UsageError("--poc-start needs --effective-epoch")
+    state = None
+    if params_file is None and not overrides:
+        from inferctl.flow.epochs import epoch_params
+
+        state, _head = load_state(home)
+        params = epoch_params(state)
+        if height is None:
+            height = int(state.get("block_height", 0))
+    else:
+        params = _params_without_ledger(params_file, overrides)
+        if height is None:
+            raise click.UsageError("--height is required with --params or a param flag")
+    given = None
+    if effective_epoch is not None:
+        given = given_effective(effective_epoch, poc_start, params)
+    report = epoch_context(height, params, state=state, given=given)
+    if as_json:
+        emit_json(report)
+        return
+    _print_context(report)
+
+
+def _params_without_ledger(params_file: str | None, overrides: dict[str, int]) -> Any:
+    from dataclasses import replace
+
+    from inferctl.epochs.context import DEFAULT_PARAMS
+    from inferctl.flow.chain import load_epoch_params
+
+    params = load_epoch_params(params_file) if params_file else DEFAULT_PARAMS
+    return replace(params, **overrides)
+
+
+# (label, stage key) in timeline order, for the text output of `epoch context`.
+STAGE_LABELS = (
+    ("PoC start", "poc_start"),
+    ("PoC wind-down", "poc_wind_down"),
+    ("end of PoC", "end_of_poc"),
+    ("PoC exchange window", "poc_exchange_window"),
+    ("start of PoC validation", "start_of_poc_validation"),
+    ("PoC validation wind-down", "poc_validation_wind_down"),
+    ("formation (end of PoC validation)", "end_of_poc_validation"),
+    ("validation exchange window", "poc_validation_exchange_window"),
+    ("switch (SetNewValidators)", "set_new_validators"),
+    ("claim money", "claim_money"),
+    ("next PoC start", "next_poc_start"),
+    ("inference validation cutoff", "inference_validation_cutoff"),
+)
+
+
+def _print_context(report: dict[str, Any]) -> None:
+    effective = report["effective_epoch"]
+    flags = report["at_height"]
+    sources = {"ledger": "from the ledger", "schedule": "assuming epochs switch on time",
+               "option": "from --effective-epoch"}
+    echo(f"block {report['block_height']}: epoch {report['epoch_index']}, phase "
+         f"{report['phase']}")
+    echo(f"effective epoch {effective['epoch_index']} (PoC start "
+         f"{effective['poc_start_block_height']}), {sources[effective['source']]}")
+    limited = flags["executors_limited_to_poc_slots"]
+    echo("executors: " + ("only members with a POC_SLOT node" if limited
+                          else "every member"))
+    echo("")
+    stages = report["stages"]
+    for label, key in STAGE_LABELS:
+        value = stages[key]
+        if isinstance(value, dict):
+            inside = flags["in_poc_exchange_window" if key == "poc_exchange_window"
+                           else "in_validation_exchange_window"]
+            text = f"{value['start']}-{value['end']}"
+            echo(f"{label:<34} {text:>13}  {'open' if inside else 'closed'}")
+        else:
+            echo(f"{label:<34} {value:>13}")
 
 
 # ----- epoch: list, show -----------------------------------------------------------

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import click
 
+from inferctl import get_logger
 from inferctl.cli.common import echo, emit_json, home_option, json_option, load_state
 
-log = logging.getLogger("inferctl.executor")
+log = get_logger("inferctl.executor")
 
 MODEL_HELP = ('Model id, compared exactly; "" picks from the parent group, which '
               "holds every member of the epoch.")
 PHASE_HELP = ("Epoch phase of the pick: inference keeps every member, poc keeps only "
-              "members with a POC_SLOT node for the model (default: inference).")
+              "members with a POC_SLOT node for the model (default: the phase the "
+              "chain uses at its block height).")
 
 
 @click.group("executor")
 def executor() -> None:
-    """Pick executors for a model, as the chain's query does."""
+    """Pick executors for a model, as the chain's query does.
+
+    \b
+    Example:
+      inferctl executor list --model Qwen/QwQ-32B
+    """
 
 
 def _phase_option(function: Any) -> Any:
     return click.option("--phase", type=click.Choice(["inference", "poc"]),
-                        default="inference", show_default=True,
-                        help=PHASE_HELP)(function)
+                        default=None, help=PHASE_HELP)(function)
+
+
+def find_candidates(state: dict[str, Any], model_id: str, phase: str | None) -> Any:
+    """Return the pick's candidates, in the block height's phase unless one is given."""
+    from inferctl.flow.executor import candidates, candidates_at_height
+
+    if phase is not None:
+        return candidates(state, model_id, phase)
+    found = candidates_at_height(state, model_id)
+    log.info("phase %s at block %d", found.phase, state.get("block_height", 0))
+    return found
 
 
 @executor.command("pick")
@@ -38,7 +54,7 @@ def _phase_option(function: Any) -> Any:
 @_phase_option
 @home_option
 @json_option
-def pick(model_id: str, seed: int | None, count: int, phase: str, home: str,
+def pick(model_id: str, seed: int | None, count: int, phase: str | None, home: str,
          as_json: bool) -> None:
     """Pick a member of the effective epoch to run an inference of a model.
 
@@ -46,18 +62,21 @@ def pick(model_id: str, seed: int | None, count: int, phase: str, home: str,
     proportional to its epoch weight among the first 100 members by address, as
     the chain's GetRandomExecutor query does. The draw is
     random.Random(S).randrange(total weight), so a seed repeats every pick.
+    From a PoC start through the switch block, only members with a POC_SLOT node
+    for the model can be picked, as on chain.
 
     \b
     Example:
       inferctl executor pick --model Qwen/QwQ-32B --seed 7 --count 3
     """
-    import secrets
+    from inferctl.flow.executor import inference_url, pick_many
 
-    from inferctl.flow.executor import candidates, inference_url, pick_many
-
-    state, _head = load_state(home)
-    found = candidates(state, model_id, phase)
+    # Lazy: a pick reads the routing table and a few participants, not the state.
+    state, _head = load_state(home, lazy=True)
+    found = find_candidates(state, model_id, phase)
     if seed is None:
+        import secrets
+
         seed = secrets.randbits(63)
     log.info("seed %d", seed)
     picks = [
@@ -67,8 +86,8 @@ def pick(model_id: str, seed: int | None, count: int, phase: str, home: str,
     ]
     if as_json:
         emit_json({"epoch_index": found.epoch_index, "model_id": model_id,
-                   "phase": phase, "seed": seed, "total_weight": found.total,
-                   "picks": picks})
+                   "phase": found.phase, "block_height": state.get("block_height", 0),
+                   "seed": seed, "total_weight": found.total, "picks": picks})
         return
     for row in picks:
         echo(f"{row['address']}  {row['inference_url'] or '-'}  weight {row['weight']}"
@@ -80,7 +99,7 @@ def pick(model_id: str, seed: int | None, count: int, phase: str, home: str,
 @_phase_option
 @home_option
 @json_option
-def list_command(model_id: str, phase: str, home: str, as_json: bool) -> None:
+def list_command(model_id: str, phase: str | None, home: str, as_json: bool) -> None:
     """List the members a pick draws from, with weights and exact probabilities.
 
     Text output rounds each probability to 4 decimals. --json gives it exactly, as
@@ -90,10 +109,10 @@ def list_command(model_id: str, phase: str, home: str, as_json: bool) -> None:
     Example:
       inferctl executor list --model Qwen/QwQ-32B --json
     """
-    from inferctl.flow.executor import MAX_LISTED_MEMBERS, candidates
+    from inferctl.flow.executor import MAX_LISTED_MEMBERS
 
     state, _head = load_state(home)
-    found = candidates(state, model_id, phase)
+    found = find_candidates(state, model_id, phase)
     rows = []
     for member in found.members:
         chance = found.probability(member)
@@ -102,7 +121,8 @@ def list_command(model_id: str, phase: str, home: str, as_json: bool) -> None:
                                      "denominator": chance.denominator}})
     if as_json:
         emit_json({"epoch_index": found.epoch_index, "model_id": model_id,
-                   "phase": phase, "member_count": found.member_count,
+                   "phase": found.phase, "block_height": state.get("block_height", 0),
+                   "member_count": found.member_count,
                    "total_weight": found.total, "members": rows})
         return
     for row, member in zip(rows, found.members, strict=True):

@@ -6,7 +6,9 @@ lagged Fibonacci generator: 607 words of 64 bits with
 x[k] = x[k-607] + x[k-273] (mod 2**64). A seed fills the words from a Lehmer generator
 (x -> 48271 * x mod 2**31 - 1) and XORs them with a fixed "cooked" table.
 `_cooked_table` rebuilds that table from its definition instead of storing 607
-constants. The golden vectors in tests/data/gorand_vectors.json come from Go 1.19.8.
+constants. `shuffle_positions` is the fast path for small shuffles: it computes only
+the generator words that the shuffle reads. The golden vectors in
+tests/data/gorand_vectors.json come from Go 1.19.8.
 Go's compatibility promise keeps the output of a seeded `math/rand` source the same in
 every Go 1 release.
 """
@@ -22,6 +24,7 @@ from inferctl.errors import InvalidInput
 _STATE_LEN = 607  # number of words in the generator state
 _TAP = 273  # lag of the second term of the recurrence
 _FEED_START = _STATE_LEN - _TAP  # 334, where the write index starts after seeding
+_FRESH_OUTPUTS = _TAP  # outputs after seeding that read only words no output wrote
 _MASK32 = (1 << 32) - 1
 _MASK63 = (1 << 63) - 1
 _MASK64 = (1 << 64) - 1
@@ -48,6 +51,7 @@ _WORDS_FORMAT = struct.Struct(f"<{_STATE_LEN}Q")
 
 _packed_cooked: int | None = None
 _packed_powers: tuple[int, int, int] | None = None
+_word_tables: tuple[list[int], list[int]] | None = None
 
 
 class GoRand:
@@ -160,17 +164,105 @@ def poc_slot_flags(epoch_index: int, address: str, model_id: str, n: int) -> lis
     inference during PoC. Entry i of the result is the flag of node position i.
     """
     _check_int_range("n", n, 0, _MASK63)
-    rng = GoRand(poc_slot_seed(epoch_index, address, model_id))
-    positions = list(range(n))
-
-    def swap(i: int, j: int) -> None:
-        positions[i], positions[j] = positions[j], positions[i]
-
-    rng.shuffle(n, swap)
+    positions = shuffle_positions(poc_slot_seed(epoch_index, address, model_id), n)
     flags = [False] * n
     for position in positions[: n // 2]:
         flags[position] = True
     return flags
+
+
+def shuffle_positions(seed: int, n: int) -> list[int]:
+    """Return the list 0..n-1 shuffled as Go's `rand.New(rand.NewSource(seed))` does.
+
+    The result equals calling `GoRand(seed).shuffle(n, swap)` on that list, and Go
+    vectors pin both. Seeding a `GoRand` builds all 607 state words. A shuffle of n
+    positions reads about n - 1 outputs, and each of the first 273 outputs after
+    seeding adds two words that no earlier output wrote. So this computes just
+    those words, which makes a small shuffle about ten times faster. A shuffle that
+    needs more outputs runs on a full `GoRand`.
+    """
+    _check_int_range("seed", seed, _INT64_MIN, _MASK63)
+    _check_int_range("n", n, 0, _MASK63)
+    positions = list(range(n))
+    if n <= 1:
+        return positions  # Go's Shuffle draws nothing for n <= 1
+    if n <= _FRESH_OUTPUTS + 1:
+        try:
+            return _shuffle_fresh(_lehmer_start(seed), positions)
+        except _OutOfFreshWords:
+            positions = list(range(n))
+
+    def swap(i: int, j: int) -> None:
+        positions[i], positions[j] = positions[j], positions[i]
+
+    GoRand(seed).shuffle(n, swap)
+    return positions
+
+
+class _OutOfFreshWords(Exception):
+    """A shuffle needs more outputs than `_shuffle_fresh` can compute."""
+
+
+def _shuffle_fresh(start: int, positions: list[int]) -> list[int]:
+    """Shuffle `positions` in place from the first 273 outputs of a seeded source.
+
+    Output t (from 1) is word (334 - t) plus word (607 - t) of the freshly seeded
+    state, and Go's `Shuffle` takes `int31n` of `Uint32` values, so only those words
+    are built. Raises _OutOfFreshWords when the draws need output 274 or later.
+    """
+    powers, cooked = _seed_word_tables()
+    step = 0
+
+    def uint32() -> int:
+        nonlocal step
+        step += 1
+        if step > _FRESH_OUTPUTS:
+            raise _OutOfFreshWords
+        value = _seeded_word(start, _FEED_START - step, powers, cooked)
+        value += _seeded_word(start, _STATE_LEN - step, powers, cooked)
+        return (value & _MASK63) >> 31
+
+    for i in range(len(positions) - 1, 0, -1):
+        j = _lemire_int31n(uint32, i + 1)
+        positions[i], positions[j] = positions[j], positions[i]
+    return positions
+
+
+def _lemire_int31n(uint32: Callable[[], int], bound: int) -> int:
+    """Draw from [0, bound) as `GoRand.int31n` does, from a Uint32 source."""
+    product = uint32() * bound
+    low = product & _MASK32
+    if low < bound:
+        threshold = (1 << 32) % bound
+        while low < threshold:
+            product = uint32() * bound
+            low = product & _MASK32
+    return product >> 32
+
+
+def _seeded_word(start: int, index: int, powers: list[int], cooked: list[int]) -> int:
+    """Return word `index` of the state that `seed` builds for Lehmer start `start`.
+
+    Word k XORs Lehmer steps 21 + 3k, 22 + 3k and 23 + 3k, shifted left by 40, 20 and
+    0 bits, with word k of the cooked table (see `_lehmer_words`).
+    """
+    base = 21 + 3 * index
+    high = start * powers[base] % _INT32_MAX
+    middle = start * powers[base + 1] % _INT32_MAX
+    low = start * powers[base + 2] % _INT32_MAX
+    return ((high << 40) ^ (middle << 20) ^ low ^ cooked[index]) & _MASK64
+
+
+def _seed_word_tables() -> tuple[list[int], list[int]]:
+    """Return 48271**i mod (2**31 - 1) for every Lehmer step, and rngCooked unpacked."""
+    global _word_tables
+    if _word_tables is None:
+        count = 24 + 3 * _STATE_LEN
+        powers = [1] * count
+        for i in range(1, count):
+            powers[i] = powers[i - 1] * _LEHMER_MULTIPLIER % _INT32_MAX
+        _word_tables = (powers, _unpack_words(_cooked_table()))
+    return _word_tables
 
 
 def _check_int_range(name: str, value: int, low: int, high: int) -> None:

@@ -30,10 +30,10 @@ MLNodeInfo = {node_id, throughput, poc_weight, timeslot_allocation}.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+from inferctl.epochs.gorand import poc_slot_flags
 from inferctl.errors import InvalidInput
 
 PRE_POC_SLOT = 0
@@ -204,112 +204,14 @@ def group_by_model(
 
 
 # ----- POC_SLOT choice -----------------------------------------------------------
-#
-# `inferctl.epochs.gorand.poc_slot_flags` is the reference port of Go's math/rand. It
-# seeds all 607 words of Go's generator, which took about 75 microseconds per call
-# on a development machine, and an epoch with 10,000 participants needs up to tens
-# of thousands of choices. A shuffle of n positions reads only about the first
-# 2(n - 1) outputs. Each of the first 273 outputs is the sum of two freshly seeded
-# words, so computing just those words gives the same flags far faster. Larger
-# shuffles use gorand itself.
-
-_STATE_LEN = 607
-_FEED_START = 334  # the generator's feed index after seeding (607 - 273)
-_FRESH_OUTPUTS = 273  # outputs that read only words no earlier output wrote
-_LEHMER_MODULUS = (1 << 31) - 1
-_LEHMER_MULTIPLIER = 48271
-_ZERO_SEED_SUBSTITUTE = 89482311
-_MASK32 = (1 << 32) - 1
-_MASK63 = (1 << 63) - 1
-_MASK64 = (1 << 64) - 1
-
-_tables: tuple[list[int], list[int]] | None = None
-
-
-class _OutOfFreshWords(Exception):
-    """A shuffle needs more outputs than the fast path computes."""
 
 
 def choose_poc_slots(epoch_index: int, address: str, model_id: str, n: int) -> list[bool]:
     """Return, for each of n node positions, whether it gets POC_SLOT = true.
 
-    The result equals `inferctl.epochs.gorand.poc_slot_flags(epoch_index, address,
-    model_id, n)`, which Go vectors pin, and tests compare the two.
+    This is `inferctl.epochs.gorand.poc_slot_flags`, the port of gonka's Go
+    math/rand shuffle, which Go vectors pin. Its `shuffle_positions` fast path
+    builds only the generator words that a small shuffle reads, so an epoch with
+    tens of thousands of choices forms quickly.
     """
-    if n <= 1:
-        return [False] * n  # Go's Shuffle draws nothing for n <= 1
-    text = f"{epoch_index}_{address}_{model_id}".encode()
-    seed = int.from_bytes(hashlib.sha256(text).digest()[:8], "big", signed=True)
-    try:
-        order = _fast_shuffle(seed, n)
-    except _OutOfFreshWords:
-        from inferctl.epochs.gorand import poc_slot_flags
-
-        return poc_slot_flags(epoch_index, address, model_id, n)
-    flags = [False] * n
-    for position in order[: n // 2]:
-        flags[position] = True
-    return flags
-
-
-def _fast_shuffle(seed: int, n: int) -> list[int]:
-    """Shuffle range(n) as Go's rand.New(rand.NewSource(seed)).Shuffle does."""
-    start = seed % _LEHMER_MODULUS or _ZERO_SEED_SUBSTITUTE
-    powers, cooked = _seed_tables()
-    step = 0
-
-    def uint32() -> int:
-        nonlocal step
-        step += 1
-        if step > _FRESH_OUTPUTS:
-            raise _OutOfFreshWords
-        value = _word(start, _FEED_START - step, powers, cooked)
-        value += _word(start, _STATE_LEN - step, powers, cooked)
-        return ((value & _MASK64) & _MASK63) >> 31
-
-    positions = list(range(n))
-    for i in range(n - 1, 0, -1):
-        j = _int31n(uint32, i + 1)
-        positions[i], positions[j] = positions[j], positions[i]
-    return positions
-
-
-def _int31n(uint32: Any, bound: int) -> int:
-    """Draw from [0, bound) with Lemire's method, as Go's unexported int31n."""
-    product = uint32() * bound
-    low = product & _MASK32
-    if low < bound:
-        threshold = (1 << 32) % bound
-        while low < threshold:
-            product = uint32() * bound
-            low = product & _MASK32
-    return product >> 32
-
-
-def _word(start: int, index: int, powers: list[int], cooked: list[int]) -> int:
-    """Return word `index` of the generator state right after seeding with `start`.
-
-    Go builds word k from Lehmer steps 21 + 3k, 22 + 3k and 23 + 3k (shifted left by
-    40, 20 and 0 bits), XORed with the cooked table.
-    """
-    base = 21 + 3 * index
-    high = start * powers[base] % _LEHMER_MODULUS
-    middle = start * powers[base + 1] % _LEHMER_MODULUS
-    low = start * powers[base + 2] % _LEHMER_MODULUS
-    return ((high << 40) ^ (middle << 20) ^ low ^ cooked[index]) & _MASK64
-
-
-def _seed_tables() -> tuple[list[int], list[int]]:
-    """Return 48271**i mod (2**31 - 1) for every Lehmer step, and Go's rngCooked."""
-    global _tables
-    if _tables is None:
-        from inferctl.epochs import gorand
-
-        count = 24 + 3 * _STATE_LEN
-        powers = [1] * count
-        for i in range(1, count):
-            powers[i] = powers[i - 1] * _LEHMER_MULTIPLIER % _LEHMER_MODULUS
-        # NOTE: gorand builds the cooked table but exposes it only privately.
-        cooked = gorand._unpack_words(gorand._cooked_table())
-        _tables = (powers, cooked)
-    return _tables
+    return poc_slot_flags(epoch_index, address, model_id, n)

@@ -16,8 +16,9 @@ State keys (all owned here):
 * `next_epoch_group_id`: the next x/group id, counted as x/group counts: 1, 2, ...
 * `routing`: the effective epoch's member tables for executor selection
   (`inferctl.flow.executor.build_routing`).
-* `block_height`: raised to the formation height by FormEpoch and to the switch
-  height by SetNewValidators, because both happen at those heights on chain.
+* `block_height`: the last block produced (`inferctl.flow.chain`). StartEpoch,
+  FormEpoch and SetNewValidators raise it to the block of their step, because
+  each is the EndBlock step of that block on chain.
 
 What inferctl simplifies:
 
@@ -35,8 +36,9 @@ What inferctl simplifies:
 * Members whose weight is 0 or less after capping are left out of every group.
   gonka records them in the parent group's validation weights, but x/group rejects
   them as members.
-* A formation with no members is rejected. gonka instead leaves the epoch empty
-  and switches to it anyway, so every executor query fails until the next one.
+* A formation with no members is rejected, and `inferctl chain advance` stops
+  before it. gonka instead leaves the epoch empty and switches to it anyway, so
+  every executor query fails until the next one.
 """
 
 from __future__ import annotations
@@ -411,8 +413,8 @@ def apply_poc_result(state: State, body: dict[str, Any], ctx: TxContext) -> dict
     if is_formed(state, index):
         raise Conflict(
             f"{tx_name}: epoch {index} is already formed, so its PoC results are final",
-            hint="activate it with `inferctl epoch activate`, then submit for the "
-            "next epoch",
+            hint="advance through its switch with `inferctl chain advance --to "
+            "next-epoch`, then submit for the next epoch",
         )
 
     results = state.setdefault("poc_results", {}).setdefault(str(index), {})
@@ -441,7 +443,8 @@ def apply_form_epoch(state: State, body: dict[str, Any], ctx: TxContext) -> dict
     if is_formed(state, index):
         raise Conflict(
             f"{tx_name}: epoch {index} is already formed and a formed epoch never changes",
-            hint="activate it with `inferctl epoch activate`",
+            hint="advance through its switch with `inferctl chain advance --to "
+            "next-epoch`",
         )
 
     with paused_gc():
@@ -709,7 +712,7 @@ def apply_set_new_validators(state: State, body: dict[str, Any], ctx: TxContext)
     if not is_formed(state, index):
         raise Conflict(
             f"{tx_name}: epoch {index} is not formed yet",
-            hint="form it with `inferctl epoch form`",
+            hint="advance through its formation with `inferctl chain advance`",
         )
 
     old_parent = state["epoch_groups"][str(index - 1)][PARENT]

@@ -9,7 +9,9 @@ query_get_random_executor.go`, `x/inference/epochgroup/random.go`):
    address bytes, and only the first 100 (x/group's default page size).
 3. During PoC (phase "poc") only members with a POC_SLOT node for the model in the
    effective epoch's ActiveParticipants stay. The parent group has no model, so
-   no parent member passes that filter.
+   no parent member passes that filter. `phase_at_block_height` gives the phase
+   the chain uses at its block height: "inference" only in the Inference phase
+   after the context epoch's switch block, else "poc".
 4. With the cumulative sums of the member weights in that order, draw r uniformly
    from [0, total) and return the first member whose cumulative sum exceeds r.
 
@@ -29,11 +31,13 @@ from __future__ import annotations
 import bisect
 import random
 from dataclasses import dataclass, field
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inferctl.errors import NoExecutor, NotFound
 from inferctl.txs import State
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 MAX_LISTED_MEMBERS = 100  # x/group's default page size
 PHASE_INFERENCE = "inference"
@@ -93,6 +97,54 @@ def routing_of(state: State) -> dict[str, Any]:
     return routing
 
 
+# ----- the phase at the block height ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeightPhase:
+    """The executor phase at the chain's block height, and the epoch context behind it."""
+
+    phase: str
+    block_height: int
+    context_epoch: int
+    epoch_phase: str
+    switch_height: int
+
+    def reason(self) -> str:
+        """Explain why this block keeps only POC_SLOT members, for error hints."""
+        return (
+            f"at block {self.block_height} (epoch {self.context_epoch}, phase "
+            f"{self.epoch_phase}) the chain keeps only members with a POC_SLOT node, "
+            "because it keeps every member only after a switch block and before the "
+            "next PoC start"
+        )
+
+
+def phase_at_block_height(state: State) -> HeightPhase:
+    """Return the executor phase that gonka's filter applies at the block height.
+
+    The context is the epoch that governs the block height. Every member is kept
+    when its phase is Inference and the height is past its switch height, and only
+    POC_SLOT members otherwise. The switch block itself therefore still counts as
+    PoC time.
+    """
+    from inferctl.epochs.context import context_at
+    from inferctl.flow.epochs import effective_index, epoch_params
+
+    height = int(state.get("block_height", 0))
+    index = effective_index(state)
+    poc_start = state["epochs"][str(index)]["poc_start_block_height"]
+    context = context_at(height, index, poc_start, epoch_params(state))
+    limited = context.limits_executors_to_poc_slots(height)
+    return HeightPhase(
+        PHASE_POC if limited else PHASE_INFERENCE,
+        height,
+        context.epoch_index,
+        str(context.phase_at(height)),
+        context.stages().set_new_validators,
+    )
+
+
 # ----- candidates and picks --------------------------------------------------------
 
 
@@ -121,14 +173,19 @@ class Candidates:
 
     def probability(self, candidate: Candidate) -> Fraction:
         """Return the exact chance that one pick returns `candidate`."""
+        from fractions import Fraction  # only list needs it; pick skips the import
+
         return Fraction(candidate.weight, self.total)
 
 
-def candidates(state: State, model_id: str, phase: str = PHASE_INFERENCE) -> Candidates:
+def candidates(state: State, model_id: str, phase: str = PHASE_INFERENCE, *,
+               phase_reason: str | None = None) -> Candidates:
     """Return the members a pick for `model_id` draws from in the given phase.
 
-    Raises NotFound for an unknown model or a missing ActiveParticipants record, and
-    NoExecutor when no member can be picked.
+    `phase_reason` explains why the phase is "poc" when the caller took it from the
+    block height, and error hints repeat it. Raises NotFound for an unknown model
+    or a missing ActiveParticipants record, and NoExecutor when no member can be
+    picked.
     """
     routing = routing_of(state)
     index = routing["epoch_index"]
@@ -138,7 +195,9 @@ def candidates(state: State, model_id: str, phase: str = PHASE_INFERENCE) -> Can
         raise NotFound(
             f"effective epoch {index} has no ActiveParticipants record, so no member "
             "is known to serve during PoC",
-            hint="pick with --phase inference, or form and activate the next epoch",
+            hint=_poc_hint(phase_reason,
+                           "pick with --phase inference, or form and activate the "
+                           "next epoch"),
         )
     table = _table_for(model_id, index, tables)
     rows = table["members"]
@@ -149,8 +208,22 @@ def candidates(state: State, model_id: str, phase: str = PHASE_INFERENCE) -> Can
     for address, weight, _cumulative, _slot in rows:
         cumulative += weight
         found.members.append(Candidate(address, weight, cumulative))
-    _check_pickable(found)
+    _check_pickable(found, phase_reason)
     return found
+
+
+def candidates_at_height(state: State, model_id: str) -> Candidates:
+    """Return the members a pick draws from in the phase of the block height."""
+    at_height = phase_at_block_height(state)
+    reason = at_height.reason() if at_height.phase == PHASE_POC else None
+    return candidates(state, model_id, at_height.phase, phase_reason=reason)
+
+
+def _poc_hint(reason: str | None, default: str) -> str:
+    if reason is None:
+        return default
+    return (f"{reason}; pick with --phase inference to skip the filter, or move past "
+            "it with `inferctl chain advance`")
 
 
 def _check_model(state: State, model_id: str, tables: dict[str, Any]) -> None:
@@ -169,8 +242,8 @@ def _table_for(model_id: str, index: int, tables: dict[str, Any]) -> dict[str, A
         raise NoExecutor(
             f"effective epoch {index} has no model sub-groups, so no member serves "
             f"{model_id!r} (epoch 0 never has any)",
-            hint="submit PoC results, then run `inferctl epoch form` and "
-            "`inferctl epoch activate`",
+            hint="submit PoC results, then run `inferctl chain advance --to "
+            "next-epoch`",
         )
     raise NoExecutor(
         f"no member serves model {model_id!r} in effective epoch {index}",
@@ -179,7 +252,7 @@ def _table_for(model_id: str, index: int, tables: dict[str, Any]) -> dict[str, A
     )
 
 
-def _check_pickable(found: Candidates) -> None:
+def _check_pickable(found: Candidates, phase_reason: str | None = None) -> None:
     group = f"model {found.model_id!r}" if found.model_id else "the parent group"
     where = f"{group} in effective epoch {found.epoch_index}"
     if found.member_count == 0:
@@ -187,7 +260,7 @@ def _check_pickable(found: Candidates) -> None:
     if not found.members:
         raise NoExecutor(
             f"no member of {where} has a POC_SLOT node, so none serves during PoC",
-            hint="pick with --phase inference",
+            hint=_poc_hint(phase_reason, "pick with --phase inference"),
         )
     if found.total == 0:
         raise NoExecutor(f"every member of {where} has weight 0")
