@@ -97,8 +97,10 @@ def get_random_executor(request: Request) -> Response:
     """Serve GetRandomExecutor(model): a weighted random member of the model's group.
 
     `seed` (an integer) makes the pick repeatable, as `inferctl executor pick
-    --seed` does. `phase` is inference (every member, the default, as in `inferctl
-    executor pick`) or poc (only members with a POC_SLOT node for the model).
+    --seed` does. Without `phase`, the filter follows the phase at the ledger's
+    block height, as the chain's query does and as `inferctl executor pick` does;
+    `phase=inference` keeps every member and `phase=poc` only members with a
+    POC_SLOT node for the model.
     """
     import random
 
@@ -106,11 +108,14 @@ def get_random_executor(request: Request) -> Response:
 
     state, _head = read(request)
     model_id = request.arg("model") or ""
-    phase = request.arg("phase") or executor.PHASE_INFERENCE
-    if phase not in executor.PHASES:
+    phase = request.arg("phase")
+    if phase is None:
+        found = executor.candidates_at_height(state, model_id)
+    elif phase in executor.PHASES:
+        found = executor.candidates(state, model_id, phase)
+    else:
         raise HttpError(400, f"invalid phase {phase!r}: expected one of "
                              f"{', '.join(executor.PHASES)}")
-    found = executor.candidates(state, model_id, phase)
     chosen = executor.pick(found, random.Random(_seed(request.arg("seed"))))
     record = state.get("participants", {}).get(chosen.address)
     if record is None:
