@@ -27,6 +27,8 @@ def parse_rfc3339(text: object, *, what: str = "time") -> int:
             hint="write e.g. 2025-08-22T08:42:00.713839Z",
         )
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    if year < 1:
+        raise InvalidInput(f"invalid {what} {text!r}: year 0 does not exist")
     fraction = match.group(7) or ""
     if not (1 <= month <= 12 and 1 <= day <= 31 and hour <= 23 and minute <= 59):
         raise InvalidInput(f"invalid {what} {text!r}: a field is out of range")
@@ -56,7 +58,7 @@ def source_date_epoch() -> int | None:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         raise InvalidInput(
             f"invalid SOURCE_DATE_EPOCH {value!r}: expected whole seconds since 1970"
         )

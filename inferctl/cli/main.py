@@ -7,14 +7,13 @@ them by name), so `inferctl --help` and the read commands start fast.
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import sys
 from typing import Any
 
 import click
 
-from inferctl import LEDGER_FORMAT, __version__
+from inferctl import LEDGER_FORMAT, __version__, set_log_level
 from inferctl.errors import ExitCode, InferctlError
 
 # Command name -> (module, attribute, one-line summary). The summary is repeated here
@@ -54,11 +53,41 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# Words a newcomer may type as a command, and the command that does it.
+MISPLACED = {
+    "init": "genesis init",
+    "import": "genesis import",
+    "export": "genesis export",
+    "validate": "genesis validate",
+    "verify": "ledger verify",
+    "log": "ledger log",
+    "propose": "model propose",
+    "vote": "proposal vote",
+    "tally": "proposal tally",
+    "join": "participant join",
+    "pick": "executor pick",
+    "version": "--version",
+}
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            from inferctl.cli.common import suggest_command
+
+            better = suggest_command(self.list_commands(ctx), args, exc, MISPLACED)
+            if better is exc:
+                raise
+            raise better from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         entry = COMMANDS.get(cmd_name)
@@ -72,6 +101,10 @@ class LazyGroup(click.Group):
                 return None
             raise
         command: click.Command = getattr(module, attribute)
+        if "_INFERCTL_COMPLETE" in os.environ:
+            from inferctl.cli.completion import attach_completers
+
+            attach_completers(command)
         return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -80,26 +113,20 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-class _StderrFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"{record.levelname.lower()}: {record.getMessage()}"
+# logging's level numbers, so that `logging` need not be imported to name them.
+LOG_ERROR, LOG_WARNING, LOG_INFO, LOG_DEBUG = 40, 30, 20, 10
 
 
 def configure_logging(verbose: int, quiet: bool) -> None:
     """Send library log records to stderr: warnings by default, more with -v."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_StderrFormatter())
-    root = logging.getLogger("inferctl")
-    root.handlers[:] = [handler]
-    root.propagate = False
     if quiet:
-        root.setLevel(logging.ERROR)
+        set_log_level(LOG_ERROR)
     elif verbose >= 2:
-        root.setLevel(logging.DEBUG)
+        set_log_level(LOG_DEBUG)
     elif verbose == 1:
-        root.setLevel(logging.INFO)
+        set_log_level(LOG_INFO)
     else:
-        root.setLevel(logging.WARNING)
+        set_log_level(LOG_WARNING)
 
 
 def _version_text() -> str:
@@ -108,16 +135,21 @@ def _version_text() -> str:
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", message=_version_text())
-@click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv: debug).")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors on stderr.")
+@click.option("-v", "--verbose", count=True,
+              help="More detail on stderr: -v info, -vv debug (default: warnings).")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print nothing on stderr but errors; data still goes to stdout.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Run gonka's model-management flow offline, on a hash-chained JSON ledger.
 
+    Commands read and write the ledger in --home DIR (env INFERCTL_HOME, default
+    ./state). docs/guide.md walks through a whole testnet.
+
     \b
     Examples:
-      inferctl genesis init --chain-id demo --genesis-time 2025-01-01T00:00:00Z
-      inferctl model list --json
+      bash samples/local-testnet.sh    # a 3-participant testnet in ./state
+      inferctl status
       inferctl executor pick --model Qwen/QwQ-32B --seed 1
     """
     ctx.ensure_object(dict)
@@ -127,10 +159,30 @@ def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
 
 
 def _print_error(exc: InferctlError, verbose: bool) -> None:
-    click.echo(f"error: {exc}", err=True)
+    from inferctl.cli.output import error_prefix
+
+    click.echo(f"{error_prefix()} {exc}", err=True)
     problems = getattr(exc, "problems", None) or []
     for problem in problems[1:] if len(problems) > 1 else []:
         click.echo(f"  {problem}", err=True)
+
+
+def _print_internal_error(exc: Exception, verbose: bool) -> None:
+    """Report an exception that no inferctl error class covers: a bug in inferctl.
+
+    Every failure that input can cause should raise an InferctlError, so this prints
+    one `error:` line that reports a bug, and the traceback only with -v. An exception
+    inside a commit leaves the ledger as it was, because records are appended only
+    after every transaction of the batch applied, and a failed snapshot write cuts
+    them again. One raised after the commit, while printing, does not undo it.
+    """
+    click.echo(f"error: internal error ({type(exc).__name__}: {exc}); this is a bug "
+               f"in inferctl: rerun with -v for the traceback and report it",
+               err=True)
+    if verbose:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
 
 
 def run(argv: list[str] | None = None) -> None:
@@ -168,6 +220,9 @@ def run(argv: list[str] | None = None) -> None:
         click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "),
                    err=True)
         sys.exit(int(ExitCode.IO_ERROR))
+    except Exception as exc:  # noqa: BLE001 - the last resort for a bug
+        _print_internal_error(exc, verbose)
+        sys.exit(int(ExitCode.FAILURE))
     _flush_stdout()
     sys.exit(code if isinstance(code, int) else 0)
 

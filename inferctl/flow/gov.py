@@ -506,7 +506,7 @@ def _proposal_id(value: Any) -> int:
 def _vote_option(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = _VOTE_OPTION_NUMBERS.get(value, value)
-    if value not in TALLY_FIELDS:
+    if not isinstance(value, str) or value not in TALLY_FIELDS:
         raise InvalidInput(
             f"invalid vote option {value!r}",
             hint="use one of yes, no, abstain, no_with_veto",

@@ -352,7 +352,7 @@ def entry_from_options(
 def parse_hardware_option(text: str) -> dict[str, Any]:
     """Parse `TYPE:COUNT` (e.g. `A100:8`) into a hardware entry."""
     kind, separator, count_text = text.rpartition(":")
-    if not separator or not kind or not count_text.isdigit():
+    if not separator or not kind or not (count_text.isascii() and count_text.isdigit()):
         raise InvalidInput(
             f"invalid --hardware {text!r}: expected TYPE:COUNT",
             hint="write e.g. --hardware A100:8",

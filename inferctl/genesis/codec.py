@@ -305,6 +305,9 @@ def _check_models(
     positions: dict[str, list[int]] = {}
     for index, model in enumerate(models):
         path = f"{INFERENCE_PATH}.model_list[{index}]"
+        if not isinstance(model, dict):
+            problems.append(problem(path, model, "expected a Model object"))
+            continue
         if model["proposed_by"] not in allowed:
             problems.append(
                 problem(
@@ -348,6 +351,9 @@ def _check_participants(
     positions: dict[str, list[int]] = {}
     for index, participant in enumerate(participants):
         path = f"{INFERENCE_PATH}.participant_list[{index}]"
+        if not isinstance(participant, dict):
+            problems.append(problem(path, participant, "expected a Participant object"))
+            continue
         for key in ("index", "address"):
             _check_address(participant[key], prefix, f"{path}.{key}", problems)
         _check_validator_key(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from inferctl.errors import InferctlError
+from inferctl.ledger.recovery import apply_recovery, plan_recovery
 from inferctl.ledger.session import WriteLock
 from inferctl.ledger.store import Ledger, verify_ledger
 
@@ -15,18 +16,27 @@ class RepairDeclined(InferctlError):
 
 def repair_ledger(home: str, *, confirm: Callable[[str], bool] | None,
                   lock_timeout: float) -> dict:
-    """Drop a torn tail, verify every record, and rebuild the snapshot by replay."""
+    """Cut an unfinished last write, verify every record, and rebuild the snapshot.
+
+    Every record is verified before anything changes; damage raises ChainBroken
+    and leaves the ledger as it was.
+    """
     ledger = Ledger(home)
     ledger.require()
-    with WriteLock(ledger, lock_timeout):
-        _, torn = ledger._tail()
+    with WriteLock(ledger, lock_timeout) as lock:
         verify_ledger(ledger)
+        plan = plan_recovery(ledger, lock.unfinished)
+        removed = plan.describe() if plan else "nothing"
         if confirm is not None and not confirm(
-            f"drop {len(torn)} torn bytes and rebuild the snapshot of {home}?"
+            f"remove {removed} and rebuild the snapshot of {home}?"
         ):
             raise RepairDeclined("repair cancelled; nothing was changed")
-        dropped = ledger.drop_torn_tail()
+        apply_recovery(ledger, plan)
+        lock.recovered()
         state, last = ledger.replay()
-        assert last is not None  # verify_ledger raised for an empty ledger
+        if last is None:
+            raise InferctlError(f"the ledger at {home} has no records left to keep")
         ledger.write_snapshot(last.height, last.hash, state)
-    return {"dropped_bytes": dropped, "height": last.height, "head_hash": last.hash}
+    return {"dropped_bytes": plan.torn_bytes if plan else 0,
+            "dropped_records": plan.dropped_records if plan else 0,
+            "height": last.height, "head_hash": last.hash}

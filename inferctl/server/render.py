@@ -112,7 +112,7 @@ def config_from_chain(chain: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": chain["local_id"],
         "host": chain.get("host", ""),
-        "poc_port": int(port_text) if port_text.isdigit() else 0,
+        "poc_port": int(port_text) if port_text.isascii() and port_text.isdigit() else 0,
         "models": {model_id: {"args": []} for model_id in chain.get("models", [])},
         "hardware": [dict(h) for h in chain.get("hardware", [])],
     }
