@@ -929,3 +929,45 @@ def test_context_stage_overflow(run) -> None:
     assert outcome.exit_code == 3
     assert "past int64" in outcome.stderr
     assert "Traceback" not in outcome.stderr
+
+
+# ----- admin state: a disabled node leaves routing from the next formation ----------
+
+
+def _epoch_nodes(run, home: str, epoch: int) -> list[str]:
+    shown = json.loads(ok(run, home, "epoch", "show", str(epoch), "--json").stdout)
+    return sorted(node["node_id"]
+                  for group in shown["sub_groups"]
+                  for weight in group["validation_weights"]
+                  for node in weight["ml_nodes"])
+
+
+def test_disabled_node_leaves_next_formation(run, testnet: str) -> None:
+    register(run, testnet, ALICE, "a1")
+    register(run, testnet, ALICE, "a2")
+    ok(run, testnet, "poc", "submit", ALICE, "--weight", "10")
+    advance(run, testnet, "--to", "next-epoch")
+    assert _epoch_nodes(run, testnet, 1) == ["a1", "a2"]
+
+    ok(run, testnet, "node", "disable", "--participant", ALICE, "a2")
+    advance(run, testnet, "--blocks", "40")  # into epoch 2's PoC (starts at 100)
+    ok(run, testnet, "poc", "submit", ALICE, "--weight", "10")
+    advance(run, testnet, "--to", "next-epoch")
+
+    assert _epoch_nodes(run, testnet, 1) == ["a1", "a2"]  # a formed epoch never changes
+    assert _epoch_nodes(run, testnet, 2) == ["a1"]
+
+
+def test_enabled_again_node_returns(run, testnet: str) -> None:
+    register(run, testnet, ALICE, "a1")
+    register(run, testnet, ALICE, "a2")
+    ok(run, testnet, "node", "disable", "--participant", ALICE, "a2")
+    ok(run, testnet, "poc", "submit", ALICE, "--weight", "10")
+    advance(run, testnet, "--to", "next-epoch")
+    assert _epoch_nodes(run, testnet, 1) == ["a1"]
+
+    ok(run, testnet, "node", "enable", "--participant", ALICE, "a2")
+    advance(run, testnet, "--blocks", "40")
+    ok(run, testnet, "poc", "submit", ALICE, "--weight", "10")
+    advance(run, testnet, "--to", "next-epoch")
+    assert _epoch_nodes(run, testnet, 2) == ["a1", "a2"]

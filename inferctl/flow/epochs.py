@@ -498,10 +498,36 @@ def compute_participants(state: State, index: int) -> list[dict[str, Any]]:
         participants,
         epoch_index=index,
         registry=state["models"],
-        hardware=state["hardware"],
+        hardware=operational_hardware(state["hardware"], index),
         previous_slots=previous_slot_nodes(state, index - 1),
     )
     return participants
+
+
+def operational_hardware(
+    hardware: dict[str, dict[str, Any]], epoch_index: int
+) -> dict[str, dict[str, Any]]:
+    """Return the hardware records without nodes that are disabled for `epoch_index`.
+
+    The API node's rule: a node disabled during epoch E keeps serving through E and
+    stops from E + 1. The chain never sees the admin state; inferctl applies it at
+    formation so that routing reflects the nodes that would really serve.
+    """
+    result: dict[str, dict[str, Any]] = {}
+    for address, nodes in hardware.items():
+        kept = {
+            node_id: entry
+            for node_id, entry in nodes.items()
+            if _serves_in(entry.get("admin_state"), epoch_index)
+        }
+        result[address] = kept
+    return result
+
+
+def _serves_in(admin_state: dict[str, Any] | None, epoch_index: int) -> bool:
+    if not admin_state or admin_state.get("enabled", True):
+        return True
+    return epoch_index <= int(admin_state.get("epoch", 0))
 
 
 def seed_signature(index: int, address: str) -> str:
