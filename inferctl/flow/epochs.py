@@ -404,6 +404,10 @@ def apply_poc_result(state: State, body: dict[str, Any], ctx: TxContext) -> dict
     index = _int_field(body, "epoch_index", tx_name, 0)
     weight = _int_field(body, "weight", tx_name, 1)
     address = body["participant"]
+    if isinstance(address, str) and address not in state["participants"]:
+        from inferctl.bech32 import check_account_address
+
+        check_account_address(address, state["prefix"], what="participant address")
     if not isinstance(address, str) or address not in state["participants"]:
         raise NotFound(
             f"{tx_name}: participant {address!r} is not registered",
