@@ -16,11 +16,11 @@ ZERO_DIGEST = DIGEST_PREFIX + "0" * 64
 def canonical_bytes(value: Any) -> bytes:
     """Return the one canonical encoding of a JSON value, the bytes that get hashed.
 
-    The encoding is JSON with object keys sorted by code point, no whitespace at all,
-    strings as UTF-8 with only the escapes JSON requires (no \\u escapes of non-ASCII),
-    and integers written as integers (never as floats, never above 64 bits). Floats
-    are not allowed anywhere in a record; fractional values are written as gonka
-    writes them, as a Decimal `{"value", "exponent"}` pair.
+    The encoding is JSON with object keys sorted by code point and no whitespace at
+    all. Strings are UTF-8 with only the escapes JSON requires (no \\u escapes of
+    non-ASCII). Integers are written as integers, never as floats and never above 64
+    bits. Floats are not allowed anywhere in a record, so fractional values are
+    written as gonka writes them, as a Decimal `{"value", "exponent"}` pair.
     """
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
@@ -32,6 +32,45 @@ def digest(data: bytes) -> str:
 
 def reject_floats(value: Any, path: str = "body") -> None:
     """Raise InvalidInput if a float appears anywhere in `value`."""
+    if _has_float(value):
+        _raise_first_float(value, path)
+
+
+def _has_float(value: Any) -> bool:
+    """Return True if a float appears anywhere in `value`.
+
+    Every transaction body passes through here, so the walk skips the common
+    scalar types by exact type and builds no paths; _raise_first_float finds the
+    path only when there is something to report.
+    """
+    if isinstance(value, float):
+        return True
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is dict:
+            children: Any = item.values()
+        elif kind is list:
+            children = item
+        elif isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        for child in children:
+            kind = type(child)
+            if kind is str or kind is int or kind is bool or child is None:
+                continue
+            if kind is dict or kind is list or isinstance(child, (dict, list)):
+                stack.append(child)
+            elif isinstance(child, float):
+                return True
+    return False
+
+
+def _raise_first_float(value: Any, path: str) -> None:
     stack: list[tuple[Any, str]] = [(value, path)]
     while stack:
         item, where = stack.pop()

@@ -50,7 +50,7 @@ HANDLERS: dict[str, str] = {
 
 @dataclass
 class TxContext:
-    """What a handler may read besides the state: the record's height and time."""
+    """The record's height and time, which a handler may read besides the state."""
 
     height: int
     time_ns: int

@@ -203,7 +203,7 @@ def paused_collector() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a batch is committed.
 
     Handlers build many small objects on a large state, and each collection would
-    scan all of them again; on a 10,000-participant formation that cost about a
+    scan all of them again. On a 10,000-participant formation that cost about a
     tenth of the command. The state and records hold no reference cycles.
     """
     was_enabled = gc.isenabled()
