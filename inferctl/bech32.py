@@ -65,7 +65,11 @@ def decode(address: str) -> tuple[str, bytes]:
     lowered = address.lower()
     separator = lowered.rfind("1")
     if separator < 1 or separator + 7 > len(lowered):
-        raise InvalidInput(f"invalid bech32 address {address!r}: no separator or too short")
+        raise InvalidInput(
+            f"invalid bech32 address {address!r}: no separator or too short",
+            hint="an account address looks like gonka1…; `inferctl address NAME` "
+            "prints the test address of a name",
+        )
     hrp = lowered[:separator]
     if any(ord(c) < 33 or ord(c) > 126 for c in hrp):
         raise InvalidInput(f"invalid bech32 address {address!r}: bad prefix characters")

@@ -25,7 +25,7 @@ def canonical_bytes(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def digest(data: bytes) -> str:
+def digest(data: bytes | memoryview) -> str:
     """Return `blake3:<hex>` of `data`."""
     return DIGEST_PREFIX + blake3.blake3(data).hexdigest()
 

@@ -145,52 +145,38 @@ def _loads_fast(data: bytes) -> Any:
     genesis, and orjson is several times faster than the json module with the
     strict parser's hooks. orjson fails on everything the strict parser rejects
     and on what it handles with care (a BOM, NaN, lone surrogates). Three cases
-    remain, and each goes to the strict parser. orjson turns integers past 64
-    bits into floats, so any float in the result does. orjson keeps the last of
-    duplicate keys: each object member has one colon, and a colon inside a string
-    stays one colon when orjson writes the value back, unless it was escaped as
-    \\u003a, so the counts of colons differ exactly when a key repeats. Nesting
-    past MAX_DEPTH is the third.
+    remain, and each goes to the strict parser:
+
+    * duplicate keys, of which orjson keeps the last: each object member has one
+      colon, so the value written back has fewer colons;
+    * integers past 64 bits, which orjson turns into floats: a float is written
+      back with a "." or an "e" that the integer did not have;
+    * nesting past MAX_DEPTH.
+
+    Written back, a string keeps each ":", "." and "e" it had, unless the text
+    escaped one as \\u00XX, so such text goes the slow way too.
     """
-    if b"\\u003a" in data or b"\\u003A" in data:
+    if any(escape in data for escape in _HIDDEN_MARKS):
         return _NOT_SHOWN
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:
         return _NOT_SHOWN
-    if not _shallow_without_floats(value, MAX_DEPTH):
+    # Fewer brackets than the limit cannot nest past it, so the walk is skipped.
+    if (data.count(b"[") + data.count(b"{") > MAX_DEPTH
+            and _depth_exceeds(value, MAX_DEPTH)):
         return _NOT_SHOWN
     try:
         written = orjson.dumps(value)
     except TypeError:  # orjson writes less deeply nested values than it reads
         return _NOT_SHOWN
-    if written.count(b":") != data.count(b":"):
+    if any(written.count(mark) != data.count(mark) for mark in (b":", b".", b"e")):
         return _NOT_SHOWN
     return value
 
 
-def _shallow_without_floats(value: Any, limit: int) -> bool:
-    """Return True when `value` holds no float and nests at most `limit` deep."""
-    if type(value) is float:
-        return False
-    stack = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if type(item) is dict:
-            children: Any = item.values()
-        elif type(item) is list:
-            children = item
-        else:
-            continue
-        if depth > limit:
-            return False
-        for child in children:
-            kind = type(child)
-            if kind is dict or kind is list:
-                stack.append((child, depth + 1))
-            elif kind is float:
-                return False
-    return True
+# Escapes that would hide one of the characters that _loads_fast counts.
+_HIDDEN_MARKS = (b"\\u003a", b"\\u003A", b"\\u002e", b"\\u002E", b"\\u0065")
 
 
 def read_bytes(path: str, *, what: str = "file", limit: int = MAX_INPUT_BYTES) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -88,11 +89,69 @@ def commit_txs(home: str, txs: Any, *, tx_time: str | None, lock_timeout: float,
     return result
 
 
-def load_state(home: str) -> tuple[dict[str, Any], Any]:
-    """Return the latest state and head record for a read command (no lock)."""
-    from inferctl.ledger.session import read_state
+def load_state(home: str, *, lazy: bool = False) -> tuple[dict[str, Any], Any]:
+    """Return the latest state and head record for a read command (no lock).
 
-    return read_state(home)
+    `lazy=True` suits commands that read a few keys of a possibly large state,
+    such as `executor pick`: the state is then a read-only mapping that parses
+    each top-level key of the snapshot on first use (inferctl.ledger.snapshot).
+    """
+    # The store alone, not inferctl.ledger.session: readers need no writer code.
+    from inferctl.ledger.store import Ledger
+
+    ledger = Ledger(home)
+    ledger.require()
+    return ledger.load_state(lazy=lazy)
+
+
+def suggest_command(names: list[str], args: list[str], exc: click.UsageError,
+                    misplaced: dict[str, str] | None = None) -> click.UsageError:
+    """Return the unknown-command error with a "Did you mean" hint added, if any.
+
+    `misplaced` maps words such as "init" to the full command ("genesis init").
+    """
+    import difflib
+
+    name = click.utils.make_str(args[0]) if args else ""
+    message = exc.format_message()
+    if not name or "Did you mean" in message:
+        return exc
+    if misplaced and name in misplaced:
+        hint = f"Did you mean 'inferctl {misplaced[name]}'?"
+    else:
+        matches = difflib.get_close_matches(name, names, n=3)
+        if not matches:
+            return exc
+        hint = f"Did you mean {' or '.join(repr(m) for m in matches)}?"
+    return click.UsageError(f"{message} {hint}", ctx=exc.ctx)
+
+
+class ProgressBar:
+    """A progress bar on stderr for long operations; silent unless stderr is a terminal.
+
+    Call it with (done, total); close() ends the bar's line.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.live = sys.stderr.isatty()
+        self._bar: Any = None
+        self._done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.live:
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label=self.label,
+                                          file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
 class LazySubgroup(click.Group):
@@ -115,7 +174,22 @@ class LazySubgroup(click.Group):
 
         module_name, attribute, _summary = self.lazy_commands[cmd_name]
         loaded: click.Command = getattr(importlib.import_module(module_name), attribute)
+        if "_INFERCTL_COMPLETE" in os.environ:
+            from inferctl.cli.completion import attach_completers
+
+            attach_completers(loaded)
         return loaded
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            better = suggest_command(self.list_commands(ctx), args, exc)
+            if better is exc:
+                raise
+            raise better from None
 
 
 def lazy_group(name: str, commands: dict[str, tuple[str, str, str]], **kwargs: Any):

@@ -32,7 +32,13 @@ LAZY = {
 
 @lazy_group("genesis", LAZY)
 def genesis() -> None:
-    """Import, create, validate, export, diff and patch gonka genesis files."""
+    """Import, create, validate, export, diff and patch gonka genesis files.
+
+    \b
+    Examples:
+      inferctl genesis validate samples/mainnet-genesis.json
+      inferctl genesis import samples/mainnet-genesis.json --home ./mainnet
+    """
 
 
 def create_ledger(home: str, data: bytes, source: str, *, lock_timeout: float,
@@ -102,10 +108,13 @@ def import_command(file: str, home: str, tx_time: str | None, lock_timeout: floa
     Example:
       inferctl genesis import samples/mainnet-genesis.json --home ./state
     """
+    from inferctl.cli.filekind import GENESIS, expect_kind
     from inferctl.jsonio import read_bytes
 
     data = read_bytes(file, what="genesis file")
-    summary = create_ledger(home, data, file, lock_timeout=lock_timeout, label="import")
+    with expect_kind(data, file, GENESIS):
+        summary = create_ledger(home, data, file, lock_timeout=lock_timeout,
+                                label="import")
     if as_json:
         emit_json(summary)
         return
@@ -128,11 +137,14 @@ def validate_command(file: str, as_json: bool) -> None:
       inferctl genesis validate samples/mainnet-genesis.json
     """
     from inferctl.ceremony.patch import check_integer_strings
+    from inferctl.cli.filekind import GENESIS, expect_kind
     from inferctl.errors import InvalidInput
     from inferctl.genesis.codec import validate_genesis
     from inferctl.jsonio import read_bytes
 
-    parsed = validate_genesis(read_bytes(file, what="genesis file"), file)
+    data = read_bytes(file, what="genesis file")
+    with expect_kind(data, file, GENESIS):
+        parsed = validate_genesis(data, file)
     problems = [f"{file}: {problem}" for problem in check_integer_strings(parsed.doc)]
     if problems:
         raise InvalidInput(f"{file}: {len(problems)} problems; first: {problems[0]}",

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import click
 
-from inferctl.cli.common import echo, emit_json, home_option, json_option, note
+from inferctl.cli.common import (
+    ProgressBar,
+    echo,
+    emit_json,
+    home_option,
+    json_option,
+    note,
+)
 
 
 @click.group("ledger")
 def ledger() -> None:
-    """Verify, inspect and repair the hash-chained ledger."""
+    """Verify, inspect and repair the hash-chained ledger.
+
+    \b
+    Examples:
+      inferctl ledger verify
+      inferctl ledger log --limit 5
+    """
 
 
 @ledger.command("verify")
@@ -31,7 +44,11 @@ def verify(start: int, replay: bool, home: str, as_json: bool) -> None:
     from inferctl.ledger.store import Ledger, verify_ledger
 
     target = Ledger(home)
-    report = verify_ledger(target, start)
+    bar = ProgressBar("verifying records")
+    try:
+        report = verify_ledger(target, start, progress=bar)
+    finally:
+        bar.close()
     matches = None
     if replay:
         matches = _replay_matches_snapshot(target)
@@ -94,8 +111,10 @@ def log_command(limit: int, home: str, as_json: bool) -> None:
             {"height": r.height, "time": r.time, "type": r.type, "hash": r.hash}
             for r in records]})
         return
-    for record in records:
-        echo(f"{record.height:>6}  {record.time}  {record.type}  {record.hash[:19]}…")
+    from inferctl.cli.output import page_lines
+
+    page_lines(f"{record.height:>6}  {record.time}  {record.type}  {record.hash[:19]}…"
+               for record in records)
 
 
 @ledger.command("show")

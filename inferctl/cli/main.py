@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+import inferctl
 from inferctl import LEDGER_FORMAT, __version__, set_log_level
 from inferctl.errors import ExitCode, InferctlError
 
@@ -193,6 +194,9 @@ def run(argv: list[str] | None = None) -> None:
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     verbose = any(arg in ("-v", "-vv", "--verbose") for arg in (argv or sys.argv[1:]))
+    # A command that runs once may keep a large parsed state out of the garbage
+    # collector's scans for good (inferctl.ledger.snapshot); a server may not.
+    inferctl.freeze_parsed_states = "serve" not in (argv or sys.argv[1:])
     try:
         code = cli.main(args=argv, prog_name="inferctl", standalone_mode=False)
     except InferctlError as exc:

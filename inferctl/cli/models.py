@@ -46,7 +46,13 @@ PROPOSAL_FILE_FIELDS = (
 
 @click.group("model")
 def model() -> None:
-    """Register, propose, list and show models."""
+    """Register, propose, list and show models.
+
+    \b
+    Examples:
+      inferctl model list
+      inferctl model show Qwen/QwQ-32B
+    """
 
 
 def model_field_options(function: F) -> F:
@@ -240,7 +246,7 @@ def register(
     default=None,
     metavar="FILE",
     help="Read the model and proposal fields from a .toml or .json file; "
-    "options given on the command line win.",
+    "options given on the command line win. Default: none.",
 )
 @write_options
 def propose(

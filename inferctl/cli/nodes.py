@@ -22,7 +22,12 @@ PARTICIPANT_HELP = "Account address (bech32) of the participant that owns the no
 
 @click.group("node")
 def node() -> None:
-    """Register, remove, enable, disable, list and show ML nodes (hardware)."""
+    """Register, remove, enable, disable, list and show ML nodes (hardware).
+
+    \b
+    Example:
+      inferctl node list
+    """
 
 
 def report_commit(result: Any, as_json: bool, **extra: Any) -> None:
@@ -47,37 +52,41 @@ def report_commit(result: Any, as_json: bool, **extra: Any) -> None:
     "file",
     metavar="FILE",
     help="gonka node-config JSON (an array of entries or one entry); "
-    "`-` reads standard input. Replaces the node options below.",
+    "`-` reads standard input. Replaces the node options below. "
+    "Default: none, the options describe one node.",
 )
-@click.option("--id", "node_id", metavar="ID", help="Node id (the chain's local_id).")
-@click.option("--host", metavar="HOST", help="Host name or IP address of the ML node.")
+@click.option("--id", "node_id", metavar="ID", help="Node id (the chain's local_id). Required without --file.")
+@click.option("--host", metavar="HOST", help="Host name or IP address of the ML node. Required without --file.")
 @click.option(
-    "--inference-port", type=int, metavar="PORT", help="Inference port, 1 to 65535."
+    "--inference-port", type=int, metavar="PORT", help="Inference port, 1 to 65535. Required without --file."
 )
 @click.option(
     "--poc-port",
     type=int,
     metavar="PORT",
-    help="PoC port, 1 to 65535 (sent to the chain as the node's port).",
+    help="PoC port, 1 to 65535 (sent to the chain as the node's port). "
+    "Required without --file.",
 )
 @click.option(
     "--max-concurrent",
     type=int,
     metavar="N",
-    help="Maximum simultaneous requests, at least 1.",
+    help="Maximum simultaneous requests, at least 1. Required without --file.",
 )
 @click.option(
     "--model",
     "models",
     multiple=True,
     metavar="ID",
-    help="Model id the node serves (repeatable; no launch arguments).",
+    help="Model id the node serves (repeatable; no launch arguments). "
+    "Default: none.",
 )
 @click.option(
     "--hardware",
     multiple=True,
     metavar="TYPE:COUNT",
-    help="Hardware entry such as A100:8 (repeatable; order is kept).",
+    help="Hardware entry such as A100:8 (repeatable; order is kept). "
+    "Default: none.",
 )
 @click.option(
     "--inference-segment",
@@ -173,10 +182,13 @@ def _entries_from_file(
     given += ["--model"] * bool(models) + ["--hardware"] * bool(hardware)
     if given:
         raise click.UsageError(f"--file cannot be combined with {', '.join(given)}")
+    from inferctl.cli.filekind import NODE_CONFIG, expect_kind
     from inferctl.flow.nodeconfig import parse_node_file
     from inferctl.jsonio import read_bytes
 
-    return parse_node_file(read_bytes(file, what="node-config file"), file)
+    data = read_bytes(file, what="node-config file")
+    with expect_kind(data, file, NODE_CONFIG):
+        return parse_node_file(data, file)
 
 
 def _entries_from_options(

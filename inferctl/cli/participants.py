@@ -20,7 +20,12 @@ from inferctl.cli.common import (
 
 @click.group("participant")
 def participant() -> None:
-    """Join, list and show participants."""
+    """Join, list and show participants.
+
+    \b
+    Example:
+      inferctl participant list
+    """
 
 
 @participant.command("join")
@@ -48,7 +53,7 @@ def participant() -> None:
     default=None,
     metavar="FILE",
     help="Take address, URL and keys from the MsgSubmitNewParticipant of a "
-    "signed genparticipant file instead.",
+    "signed genparticipant file instead (default: none).",
 )
 @click.option(
     "--replace",

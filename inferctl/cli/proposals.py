@@ -22,7 +22,13 @@ PROPOSAL_ID = click.IntRange(0, 2**64 - 1)
 
 @click.group("proposal")
 def proposal() -> None:
-    """Vote on, tally, list and show governance proposals."""
+    """Vote on, tally, list and show governance proposals.
+
+    \b
+    Examples:
+      inferctl proposal list
+      inferctl proposal show 1
+    """
 
 
 @proposal.command("vote")

@@ -69,6 +69,7 @@ def collect_status(home: str) -> dict[str, Any]:
                    "head_hash": head.hash, "time": head.time,
                    "torn_bytes": len(torn)},
         "block_height": state.get("block_height", 0),
+        "phase": epoch_phase(state),
         "effective_epoch": effective,
         "upcoming_epoch": int(upcoming) if upcoming in epochs else None,
         "counts": {"models": len(state.get("models", {})),
@@ -77,6 +78,24 @@ def collect_status(home: str) -> dict[str, Any]:
         "lock": lock_state(home),
         "snapshot": snapshot_state,
     }
+
+
+def epoch_phase(state: dict[str, Any]) -> str | None:
+    """Return the epoch phase at the chain's block height, such as `Inference`.
+
+    Returns None where gonka's GetEpochContext would fail, so status always works.
+    """
+    from inferctl.errors import InferctlError
+    from inferctl.flow.chain import epoch_context
+    from inferctl.flow.epochs import epoch_params
+
+    height = int(state.get("block_height", 0))
+    try:
+        report = epoch_context(height, epoch_params(state), state=state)
+    except InferctlError:
+        return None
+    phase: str = report["phase"]
+    return phase
 
 
 @click.command("status")
@@ -106,10 +125,12 @@ def status(home: str, as_json: bool) -> None:
         lock_text = (f"held by pid {holder.get('pid', '?')} since "
                      f"{holder.get('since', '?')}")
     upcoming = info["upcoming_epoch"]
+    phase = f" (phase {info['phase']})" if info["phase"] else ""
+    echo(f"home             {ledger['home']}")
     echo(f"chain id         {info['chain_id']}")
     echo(f"ledger           height {ledger['height']}, head {ledger['head_hash']}")
     echo(f"ledger time      {ledger['time']}")
-    echo(f"block height     {info['block_height']}")
+    echo(f"block height     {info['block_height']}{phase}")
     echo(f"effective epoch  {info['effective_epoch']}")
     echo(f"upcoming epoch   {upcoming if upcoming is not None else '-'}")
     echo(f"models           {counts['models']}")

@@ -159,7 +159,9 @@ def _participant_nodes(state: State, participant: str) -> dict[str, Any]:
     nodes = state["hardware"].get(participant)
     if nodes is None:
         nodes = {}
-        put_sorted(state["hardware"], participant, nodes)
+        # Top-level maps are not kept in key order: re-sorting them on every insert made
+        # a batch of joins in random order quadratic. Readers that need an order sort.
+        state["hardware"][participant] = nodes
     return nodes
 
 
@@ -248,7 +250,9 @@ def apply_hardware_diff(
         )
 
     _note_unregistered(state, creator, ctx)
-    put_sorted(state["hardware"], creator, ordered)
+    # Top-level maps are not kept in key order: re-sorting them on every insert made
+    # a batch of joins in random order quadratic. Readers that need an order sort.
+    state["hardware"][creator] = ordered
     return {"participant": creator, "nodes": list(ordered)}
 
 

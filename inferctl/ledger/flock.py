@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 try:
     import fcntl
@@ -30,7 +31,7 @@ class FileLock:
         self.timeout = timeout
         self.poll_interval = poll_interval
         self._fd: int | None = None
-        self._fallback = None
+        self._fallback: Any = None  # a filelock.FileLock where fcntl is missing
 
     def acquire(self) -> None:
         """Wait up to `timeout` seconds for the lock; raise Timeout after that."""

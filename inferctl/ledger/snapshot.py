@@ -4,9 +4,10 @@ Parsing a large state creates about one Python object per 50 bytes of JSON. The
 cyclic garbage collector runs after every 700 new container objects and rescans
 all of them each time. On a 50 MB state that more than doubles the parse time,
 and each later full collection costs hundreds of milliseconds more. The state
-holds no reference cycles, so parse_state() pauses the collector while it parses
-and then moves a large state out of its reach (gc.freeze). Reference counting
-still frees the state's objects when they are dropped.
+holds no reference cycles, so parse_state() pauses the collector while it parses.
+In a command that runs once (inferctl.freeze_parsed_states), it then moves a large
+state out of the collector's reach (gc.freeze). Reference counting still frees
+the state's objects when they are dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import orjson
+
+import inferctl
 
 # States at least this large (bytes of JSON) are frozen out of the collector's scans.
 FREEZE_BYTES = 1 << 20
@@ -32,7 +35,7 @@ def parse_state(data: bytes) -> Any:
     finally:
         if was_enabled:
             gc.enable()
-    if len(data) >= FREEZE_BYTES:
+    if len(data) >= FREEZE_BYTES and inferctl.freeze_parsed_states:
         gc.freeze()
     return value
 
