@@ -18,10 +18,12 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash samples/local-testnet.sh
 
 test: $(STAMP)
+	$(BIN)/ruff check inferctl tests tools
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check inferctl tests
+	$(BIN)/ruff check inferctl tests tools
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -255,7 +255,7 @@ class Ledger:
                 height += SEGMENT_RECORDS
                 continue
             try:
-                handle = open(path, "rb")
+                handle = open(path, "rb")  # noqa: SIM115 (closed by the `with` below)
             except OSError as exc:
                 raise StorageError(f"cannot read {path}: {exc.strerror}") from None
             with handle:
