@@ -62,7 +62,10 @@ def create_ledger(home: str, data: bytes, source: str, *, lock_timeout: float,
     before = set(os.listdir(home)) if os.path.isdir(home) else None
 
     def build(state: dict) -> list:
+        from inferctl.flow.genesis_tx import parsed_documents
+
         digest = ledger.store_document(data)
+        parsed_documents[digest] = parsed
         body = {"chain_id": parsed.chain_id, "document": digest, "source": label}
         return [(GENESIS, body)]
 

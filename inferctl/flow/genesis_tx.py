@@ -71,7 +71,15 @@ def apply_genesis(state: State, body: dict[str, Any], ctx: TxContext) -> State:
     document = body.get("document")
     if not isinstance(document, str):
         raise InvalidInput("genesis body needs a document digest")
-    data = Ledger(ctx.home).read_document(document)
-    genesis = parse_genesis(data, f"genesis document {document}")
+    genesis = parsed_documents.pop(document, None)
+    if genesis is None:
+        data = Ledger(ctx.home).read_document(document)
+        genesis = parse_genesis(data, f"genesis document {document}")
     state.update(build_state(genesis, document))
     return state
+
+
+# Genesis documents that this process has already parsed and checked, by digest, so
+# that `genesis import` and `genesis init` do not parse the document a second time
+# when they apply the genesis record. Each entry is used once.
+parsed_documents: dict[str, Any] = {}
