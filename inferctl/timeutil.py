@@ -14,6 +14,8 @@ _RFC3339 = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
 NANOS = 1_000_000_000
+# RFC 3339 has four-digit years, so 9999-12-31T23:59:59Z is the last time it can write.
+MAX_SECONDS = 253_402_300_799
 
 
 def parse_rfc3339(text: object, *, what: str = "time") -> int:
@@ -58,9 +60,10 @@ def source_date_epoch() -> int | None:
     value = os.environ.get("SOURCE_DATE_EPOCH")
     if value is None or value == "":
         return None
-    if not (value.isascii() and value.isdigit()):
+    if not (value.isascii() and value.isdigit()) or int(value) > MAX_SECONDS:
         raise InvalidInput(
-            f"invalid SOURCE_DATE_EPOCH {value!r}: expected whole seconds since 1970"
+            f"invalid SOURCE_DATE_EPOCH {value!r}: expected whole seconds since 1970, "
+            f"at most {MAX_SECONDS} (9999-12-31T23:59:59Z)"
         )
     return int(value) * NANOS
 

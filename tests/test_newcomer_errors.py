@@ -267,3 +267,43 @@ def test_no_pager_on_pipe(testnet, tmp_path):
     assert outcome.returncode == 0
     assert "/inferctl.v1.Genesis" in outcome.stdout
     assert not Path(paged).exists()
+
+
+def test_usage_error_is_one_line():
+    from conftest import run_process
+
+    outcome = run_process("ledger", "show", "0")
+    assert outcome.returncode == 2
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("error: ")
+    assert "inferctl ledger show --help" in lines[0]
+
+
+def test_model_id_with_padding_rejected(run, mainnet_home):
+    from inferctl.bech32 import module_address, test_address
+
+    outcome = run("model", "register", "--authority", module_address("gov", "gonka"),
+                  "--proposed-by", test_address("alice", "gonka"),
+                  "--id", " Qwen/QwQ-32B", "--home", mainnet_home)
+    assert outcome.exit_code == 3
+    assert "whitespace" in outcome.stderr
+
+
+def test_source_date_epoch_past_year_9999(run, mainnet_home):
+    from inferctl.bech32 import module_address, test_address
+
+    outcome = run("model", "register", "--authority", module_address("gov", "gonka"),
+                  "--proposed-by", test_address("alice", "gonka"), "--id", "m",
+                  "--home", mainnet_home, env={"SOURCE_DATE_EPOCH": "99999999999999"})
+    assert outcome.exit_code == 3
+    assert "SOURCE_DATE_EPOCH" in outcome.stderr
+
+
+def test_url_with_bad_port_rejected(run, mainnet_home):
+    from inferctl.bech32 import test_address
+
+    outcome = run("participant", "join", test_address("newcomer", "gonka"),
+                  "--url", "http://x:abc", "--home", mainnet_home)
+    assert outcome.exit_code == 3
+    assert "Port" in outcome.stderr

@@ -508,14 +508,3 @@ def test_handler_rejects_unknown_key():
             {"creator": ALICE, "replace": True},
             TxContext(height=2, time_ns=0, home="unused"),
         )
-
-
-def test_put_sorted_keeps_key_order():
-    from inferctl.flow.participants import put_sorted
-
-    mapping: dict[str, int] = {}
-    for key in ["b", "d", "a", "c", "d"]:
-        put_sorted(mapping, key, len(mapping))
-
-    assert list(mapping) == ["a", "b", "c", "d"]
-    assert mapping["d"] == 4

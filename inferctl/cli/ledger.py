@@ -88,7 +88,8 @@ def _replay_matches_snapshot(target) -> bool:
 
 
 @ledger.command("log")
-@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+@click.option("--limit", type=click.IntRange(min=0, max=2**31), default=20,
+              show_default=True,
               metavar="N", help="Show the last N records (0: all).")
 @home_option
 @json_option

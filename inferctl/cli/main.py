@@ -205,8 +205,11 @@ def run(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(int(ExitCode.FAILURE))
+    except click.UsageError as exc:
+        click.echo(f"error: {_usage_message(exc)}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
@@ -246,3 +249,10 @@ def _silence_broken_pipe() -> None:
 
 def main_entry(*args: Any) -> None:
     run()
+
+
+def _usage_message(exc: click.UsageError) -> str:
+    """Return a usage error as one line that ends with where to find help."""
+    message = " ".join(exc.format_message().split()).rstrip(".")
+    command_path = exc.ctx.command_path if exc.ctx is not None else "inferctl"
+    return f"{message}; see `{command_path} --help`"

@@ -6,7 +6,8 @@ gonka's handler checks two things. First, statelessly, that `authority` and
 model record of that id. Fields that the message does not set become zero or empty,
 including the validation threshold, which becomes null.
 
-inferctl adds two checks that gonka does not make: the id must not be empty and the
+inferctl adds checks that gonka does not make: the id must not be empty, must not
+start or end with whitespace and must not contain control characters, and the
 validation threshold must lie in [0, 1]. docs/models.md explains why.
 """
 
@@ -248,8 +249,14 @@ def _check_addresses(message: dict[str, Any], prefix: str, problems: list[str]) 
 
 
 def _check_beyond_upstream(message: dict[str, Any], problems: list[str]) -> None:
-    if message["id"] == "":
+    model_id = message["id"]
+    if model_id == "":
         problems.append("id: must not be empty")
+    elif model_id != model_id.strip() or any(
+        ord(char) < 32 or char == "\x7f" for char in model_id
+    ):
+        problems.append(f"id {model_id!r}: must not start or end with whitespace or "
+                        "contain control characters")
     threshold = message["validation_threshold"]
     if threshold is not None and not _within_zero_and_one(threshold):
         problems.append(

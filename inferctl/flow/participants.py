@@ -69,22 +69,6 @@ def check_body_keys(
             raise InvalidInput(f"{what}: missing key {key!r}")
 
 
-def put_sorted(mapping: dict[str, Any], key: str, value: Any) -> None:
-    """Set `mapping[key]`, keeping keys in ascending order.
-
-    The snapshot stores objects with sorted keys, so a state read back from it
-    iterates in key order. Keeping the live state in the same order makes every
-    reader see the same order whether it replays records or loads the snapshot.
-    """
-    if key in mapping or not mapping or key > next(reversed(mapping)):
-        mapping[key] = value
-        return
-    mapping[key] = value
-    ordered = sorted(mapping.items())
-    mapping.clear()
-    mapping.update(ordered)
-
-
 def chain_height(state: State, ctx: TxContext) -> int:
     """Return the block height a transaction lands at.
 
@@ -108,9 +92,13 @@ def check_url(url: Any, what: str = "url") -> None:
         raise InvalidInput(f"invalid {what} {url!r}: expected a string")
     if not url.strip():
         return
+    if any(char.isspace() or ord(char) < 32 for char in url):
+        raise InvalidInput(f"invalid {what} {url!r}: a URL contains no spaces or "
+                           "control characters")
     try:
         parts = urlsplit(url)
         host = parts.hostname
+        parts.port  # noqa: B018 (raises ValueError for a port that is not 0-65535)
     except ValueError as exc:
         raise InvalidInput(f"invalid {what} {url!r}: {exc}") from None
     if parts.scheme not in ("http", "https"):

@@ -140,7 +140,7 @@ class WriteLock:
     def _write_info(self, batch: dict[str, Any] | None) -> None:
         info: dict[str, Any] = {
             "pid": os.getpid(), "host": _host_name(),
-            "command": " ".join(["inferctl", *sys.argv[1:]])[:200],
+            "command": _command_line()[:200],
             "since": self._since,
         }
         if batch is not None:
@@ -321,3 +321,13 @@ def _host_name() -> str:
         import socket
 
         return socket.gethostname()
+
+
+def _command_line() -> str:
+    """Return the command line as valid UTF-8 text for `lock.json`.
+
+    An argument that is not valid UTF-8 (a file name, say) reaches Python with
+    surrogate escapes, which no JSON encoder accepts; those bytes are shown escaped.
+    """
+    text = " ".join(["inferctl", *sys.argv[1:]])
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
