@@ -422,6 +422,20 @@ def test_participant_join(mainnet_home, serve, run):
     assert_error_body(again, 409)
 
 
+def test_participant_poll_after_join(mainnet_home, serve, run):
+    server = serve(mainnet_home)
+    newcomer = run("address", "poller").stdout.strip()
+    before = call(server.url(f"/v1/participants/{newcomer}"))
+    assert_error_body(before, 404)
+    call(server.url("/v1/participants"), "POST",
+         body={"address": newcomer, "url": "http://poller.example:8000"})
+    after = call(server.url(f"/v1/participants/{newcomer}"))
+    assert after.status == 200
+    assert after.json()["id"] == newcomer
+    assert after.json()["url"] == "http://poller.example:8000"
+    assert after.json()["participant"]["address"] == newcomer
+
+
 def test_participant_join_unfunded(mainnet_home, serve, run):
     server = serve(mainnet_home)
     newcomer = run("address", "unfunded").stdout.strip()

@@ -12,6 +12,20 @@ from inferctl.server.writes import commit, read, require_object
 REGISTRATION_KEYS = ("address", "url", "validator_key", "pub_key", "worker_key")
 
 
+def get_participant(request: Request) -> Response:
+    """Serve GET /v1/participants/{address}, which a joining node polls after its POST.
+
+    200 with {id, url, participant} once the participant exists, else 404.
+    """
+    state, _head = read(request)
+    address = request.params["address"]
+    record = state.get("participants", {}).get(address)
+    if record is None:
+        raise HttpError(404, f"participant not found: {address}")
+    return Response(200, {"id": address, "url": record.get("inference_url", ""),
+                          "participant": render.participant_json(record)})
+
+
 def post_participant(request: Request) -> Response:
     """Register a participant as a seed node's POST /v1/participants does.
 

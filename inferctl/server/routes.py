@@ -21,6 +21,7 @@ def build_routes() -> list[Route]:
         route("POST", "/admin/v1/nodes/{id}/enable", admin.enable_node),
         route("POST", "/admin/v1/nodes/{id}/disable", admin.disable_node),
         route("POST", "/v1/participants", public.post_participant),
+        route("GET", "/v1/participants/{address}", public.get_participant),
         route("GET", "/v1/epochs/{epoch}/participants", public.get_epoch_participants),
         *chain_routes(),
     ]
