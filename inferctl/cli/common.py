@@ -16,7 +16,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def home_option(function: F) -> F:
-    """Add --home (env INFERCTL_HOME, default ./state)."""
+    """Add --home (env INFERCTL_HOME, default ./state) and a late -q/--quiet."""
+    function = click.option(
+        "-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+        help="Print nothing but errors on stderr (also accepted before the command).",
+    )(function)
     return click.option(
         "--home",
         envvar="INFERCTL_HOME",
@@ -25,6 +29,18 @@ def home_option(function: F) -> F:
         metavar="DIR",
         help="Ledger directory (env INFERCTL_HOME).",
     )(function)
+
+
+def _set_quiet(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """Apply -q given after the command name, as the root option does."""
+    if not value:
+        return
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    root.obj["quiet"] = True
+    from inferctl import set_log_level
+
+    set_log_level(40)  # errors only, as `inferctl -q` sets it
 
 
 def write_options(function: F) -> F:
