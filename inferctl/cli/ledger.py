@@ -41,12 +41,19 @@ def verify(start: int, replay: bool, home: str, as_json: bool) -> None:
     Example:
       inferctl ledger verify --home ./state
     """
+    from inferctl.errors import ChainBroken
     from inferctl.ledger.store import Ledger, verify_ledger
 
     target = Ledger(home)
     bar = ProgressBar("verifying records")
     try:
         report = verify_ledger(target, start, progress=bar)
+    except ChainBroken as exc:
+        if exc.hint and "ledger verify" in exc.hint:
+            # The generic hint points here; inside verify, say what can be done.
+            exc.hint = ("restore the ledger directory from a backup; `inferctl ledger "
+                        "repair` fixes only a torn tail or the snapshot")
+        raise
     finally:
         bar.close()
     matches = None
