@@ -160,7 +160,7 @@ def test_next_epoch_text_output(run, testnet: str) -> None:
     assert len(lines) == 5  # one "HEIGHT HASH" line per record
     assert all(len(line.split()) == 2 for line in lines)
     assert "block 50: epoch 1 starts its PoC" in outcome.stderr
-    assert "block 59: epoch 1 formed with 1 members, total weight 10" in outcome.stderr
+    assert "block 59: epoch 1 formed with 1 member, total weight 10" in outcome.stderr
     assert "block 60: epoch 1 is effective" in outcome.stderr
     assert "the chain is at block 60" in outcome.stderr
 
@@ -420,7 +420,7 @@ def test_form_at_any_height(run, testnet: str) -> None:
     ok(run, testnet, "poc", "submit", ALICE, "--weight", "10")
     outcome = run("epoch", "form", "--at-any-height", "--home", testnet)
     assert outcome.exit_code == 0
-    assert "formed epoch 1: 1 members" in outcome.stderr
+    assert "formed epoch 1: 1 member," in outcome.stderr
     # The epoch is started first (PoC start 50), then formed at its block 59.
     assert state_of(run, testnet)["block_height"] == 59
 

@@ -624,7 +624,7 @@ def test_cli_full_flow(run, mainnet_home: str) -> None:
     assert submitted.exit_code == 0
     assert f"recorded PoC weight 10 for {ALICE} in epoch 1" in submitted.stderr
     assert formed.exit_code == 0
-    assert "formed epoch 1: 1 members, total weight 10" in formed.stderr
+    assert "formed epoch 1: 1 member, total weight 10" in formed.stderr
     assert activated.exit_code == 0
     assert "epoch 1 is effective from block 505" in activated.stderr
     assert len(activated.stdout.split()) == 2  # "HEIGHT HASH"

@@ -101,8 +101,10 @@ def _step_text(step: dict[str, Any]) -> str:
     if step["step"] == "form_epoch":
         models = ", ".join(f"{model} ({count})"
                            for model, count in outcome["models"].items())
-        return (f"{prefix} formed with {outcome['member_count']} members, total "
-                f"weight {outcome['total_weight']}, models: {models or 'none'}")
+        count = outcome["member_count"]
+        members = "1 member" if count == 1 else f"{count} members"
+        return (f"{prefix} formed with {members}, total weight "
+                f"{outcome['total_weight']}, models: {models or 'none'}")
     return (f"{prefix} is effective (unit of compute price "
             f"{outcome['unit_of_compute_price']})")
 

@@ -165,9 +165,10 @@ def form(at_any_height: bool, home: str, tx_time: str | None, lock_timeout: floa
     result = commit_txs(home, build, tx_time=tx_time, lock_timeout=lock_timeout)
     summary = result.results[0]
     models = ", ".join(f"{model} ({count})" for model, count in summary["models"].items())
-    note(None, f"formed epoch {summary['epoch_index']}: {summary['member_count']} "
-               f"members, total weight {summary['total_weight']}, models: "
-               f"{models or 'none'}")
+    count = summary["member_count"]
+    members = "1 member" if count == 1 else f"{count} members"
+    note(None, f"formed epoch {summary['epoch_index']}: {members}, total weight "
+               f"{summary['total_weight']}, models: {models or 'none'}")
     report_commit(result, as_json, formation=summary)
 
 
@@ -428,8 +429,9 @@ def show(index: int | None, home: str, as_json: bool) -> None:
 
 
 def _print_group(title: str, group: dict[str, Any]) -> None:
-    echo(f"{title}: group {group['epoch_group_id']}, "
-         f"{len(group['validation_weights'])} members, total weight "
+    count = len(group["validation_weights"])
+    members = "1 member" if count == 1 else f"{count} members"
+    echo(f"{title}: group {group['epoch_group_id']}, {members}, total weight "
          f"{group['total_weight']}")
     for weight in group["validation_weights"]:
         nodes = ", ".join(_node_text(node) for node in weight["ml_nodes"])
