@@ -450,41 +450,6 @@ def _node_text(node: dict[str, Any]) -> str:
 
 def group_json(group: dict[str, Any]) -> dict[str, Any]:
     """Return an EpochGroupData in proto JSON: field order, 64-bit ints as strings."""
-    from inferctl.genesis.protojson import encode
+    from inferctl.flow.epochs import epoch_group_data_json
 
-    return {
-        "poc_start_block_height": str(group["poc_start_block_height"]),
-        "epoch_group_id": str(group["epoch_group_id"]),
-        "epoch_policy": group["epoch_policy"],
-        "effective_block_height": str(group["effective_block_height"]),
-        "last_block_height": str(group["last_block_height"]),
-        "member_seed_signatures": [
-            {"member_address": s["member_address"], "signature": s["signature"]}
-            for s in group["member_seed_signatures"]
-        ],
-        "validation_weights": [_weight_json(w) for w in group["validation_weights"]],
-        "unit_of_compute_price": str(group["unit_of_compute_price"]),
-        "number_of_requests": str(group["number_of_requests"]),
-        "previous_epoch_requests": str(group["previous_epoch_requests"]),
-        "validation_params": encode("ValidationParams", group["validation_params"]),
-        "total_weight": str(group["total_weight"]),
-        "model_id": group["model_id"],
-        "sub_group_models": list(group["sub_group_models"]),
-        "epoch_index": str(group["epoch_index"]),
-        "model_snapshot": encode("Model", group["model_snapshot"]),
-        "total_throughput": str(group["total_throughput"]),
-    }
-
-
-def _weight_json(weight: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "member_address": weight["member_address"],
-        "weight": str(weight["weight"]),
-        "reputation": int(weight["reputation"]),
-        "ml_nodes": [
-            {"node_id": node["node_id"], "throughput": str(node["throughput"]),
-             "poc_weight": str(node["poc_weight"]),
-             "timeslot_allocation": list(node["timeslot_allocation"])}
-            for node in weight["ml_nodes"]
-        ],
-    }
+    return epoch_group_data_json(group)

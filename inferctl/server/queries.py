@@ -41,53 +41,9 @@ def _group_json(state: dict[str, Any], index: int, model_id: str) -> dict[str, A
         what = f"model {model_id!r}" if model_id else "the parent group"
         raise HttpError(404, f"epoch group data not found for epoch {index} and "
                              f"{what}; see `inferctl epoch show {index}`")
+    from inferctl.flow.epochs import epoch_group_data_json
+
     return epoch_group_data_json(group)
-
-
-def epoch_group_data_json(group: dict[str, Any]) -> dict[str, Any]:
-    """Encode EpochGroupData as proto JSON (64-bit integers as strings)."""
-    from inferctl.genesis.protojson import encode
-
-    return {
-        "poc_start_block_height": str(group["poc_start_block_height"]),
-        "epoch_group_id": str(group["epoch_group_id"]),
-        "epoch_policy": group["epoch_policy"],
-        "effective_block_height": str(group["effective_block_height"]),
-        "last_block_height": str(group["last_block_height"]),
-        "member_seed_signatures": [dict(s) for s in group["member_seed_signatures"]],
-        "validation_weights": [_validation_weight_json(w)
-                               for w in group["validation_weights"]],
-        "unit_of_compute_price": str(group["unit_of_compute_price"]),
-        "number_of_requests": str(group["number_of_requests"]),
-        "previous_epoch_requests": str(group["previous_epoch_requests"]),
-        "validation_params": encode("ValidationParams", group["validation_params"]),
-        "total_weight": str(group["total_weight"]),
-        "model_id": group["model_id"],
-        "sub_group_models": list(group["sub_group_models"]),
-        "epoch_index": str(group["epoch_index"]),
-        "model_snapshot": (render.model_json(group["model_snapshot"])
-                           if group["model_snapshot"] is not None else None),
-        "total_throughput": str(group["total_throughput"]),
-    }
-
-
-def _validation_weight_json(weight: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "member_address": weight["member_address"],
-        "weight": str(weight["weight"]),
-        "reputation": int(weight["reputation"]),
-        "ml_nodes": [ml_node_json(node) for node in weight.get("ml_nodes") or []],
-    }
-
-
-def ml_node_json(node: dict[str, Any]) -> dict[str, Any]:
-    """Encode MLNodeInfo as proto JSON."""
-    return {
-        "node_id": node["node_id"],
-        "throughput": str(node["throughput"]),
-        "poc_weight": str(node["poc_weight"]),
-        "timeslot_allocation": list(node["timeslot_allocation"]),
-    }
 
 
 # ----- GetRandomExecutor -------------------------------------------------------------
