@@ -43,11 +43,8 @@ What inferctl simplifies:
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import gc
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 from inferctl.errors import Conflict, InvalidInput, NotFound
@@ -318,24 +315,6 @@ def _check_upcoming(state: State, index: int, tx_name: str) -> None:
         )
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for the duration of the block.
-
-    Formation allocates hundreds of thousands of small dicts and lists on top of a
-    large state, and each automatic full collection rescans all of them, which
-    makes formation about three times slower and superlinear in the participant
-    count. The state holds no reference cycles, so nothing is left uncollected.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # ----- StartEpoch ------------------------------------------------------------------
 
 
@@ -451,8 +430,7 @@ def apply_form_epoch(state: State, body: dict[str, Any], ctx: TxContext) -> dict
             "next-epoch`",
         )
 
-    with paused_gc():
-        return _form_epoch(state, index, ctx)
+    return _form_epoch(state, index, ctx)
 
 
 def _form_epoch(state: State, index: int, ctx: TxContext) -> dict:
@@ -759,8 +737,7 @@ def apply_set_new_validators(state: State, body: dict[str, Any], ctx: TxContext)
     old_parent["last_block_height"] = switch_height - 1
     state["effective_epoch"] = index
     state["block_height"] = max(int(state.get("block_height", 0)), switch_height)
-    with paused_gc():
-        state["routing"] = build_routing(state, index)
+    state["routing"] = build_routing(state, index)
     return {"epoch_index": index, "effective_block_height": switch_height,
             "unit_of_compute_price": price}
 

@@ -17,6 +17,8 @@ up by applying the few records past the snapshot when a writer has not yet swapp
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import time
@@ -57,6 +59,25 @@ READ_ATTEMPTS = 4
 # Test hook: names a point in the write path where the writer stops for a minute, so
 # tests can kill it there. See pause_for_test.
 TEST_PAUSE_ENV = "INFERCTL_TEST_PAUSE_AT"
+
+@contextlib.contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while transactions are applied.
+
+    Handlers build many small objects on a large state, and each automatic full
+    collection rescans all of them. On a 10,000-participant formation that made the
+    handler about three times slower and superlinear in the participant count. The
+    state and records hold no reference cycles, so nothing is left uncollected.
+    Commits and replays both run under it.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 # Counts full and partial replays in this process, so tests can assert that a read
 # path never replays when the snapshot is current.
@@ -407,6 +428,13 @@ class Ledger:
         return state, last
 
     def _apply_records(
+        self, state: dict[str, Any], previous: Record | None, start: int,
+        upto: int | None,
+    ) -> Record | None:
+        with paused_collector():
+            return self._apply_each(state, previous, start, upto)
+
+    def _apply_each(
         self, state: dict[str, Any], previous: Record | None, start: int,
         upto: int | None,
     ) -> Record | None:
