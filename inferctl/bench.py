@@ -4,7 +4,7 @@ Each scenario builds the ledgers it needs in a temporary directory and runs the
 command as a user would: the installed `inferctl` script, else `python -m
 inferctl`. Where the goal is a ratio, the reference command runs in the same loop,
 alternating with it, so both see the same machine load. A row reports medians and
-says whether the goal is met. docs/benchmarks.md lists the goals and the results
+shows whether the goal is met. docs/benchmarks.md lists the goals and the results
 on one machine.
 
 Options:

@@ -27,7 +27,7 @@ class ExitCode(enum.IntEnum):
 class InferctlError(Exception):
     """Root of every error that inferctl reports to a user.
 
-    `hint` says what to do next; it is appended to the message on the `error:` line.
+    `hint` is the next step for the user; it is appended to the message on the `error:` line.
     """
 
     exit_code: ExitCode = ExitCode.FAILURE

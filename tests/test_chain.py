@@ -877,7 +877,7 @@ def test_context_without_ledger(run, home: str) -> None:
 
 
 def test_context_switch_block_is_endblock_view(run) -> None:
-    # At block 60 the EndBlock still sees epoch 0 as effective, so the context is
+    # At block 60 the EndBlock still reads epoch 0 as effective, so the context is
     # epoch 1 and the switch flag is raised; from block 61 on epoch 1 is effective.
     at_switch = context(run, *TEST_OVERRIDE_FLAGS, "--height", "60")
     after = context(run, *TEST_OVERRIDE_FLAGS, "--height", "61")

@@ -43,9 +43,9 @@ class Verdict:
 VERDICTS = {
     "edited-body": Verdict(5, 3, "hash does not match its content", False),
     "edited-hash": Verdict(5, 3, "hash does not match its content", False),
-    "deleted-record": Verdict(5, 3, "says height 4", False),
-    "swapped-records": Verdict(5, 3, "says height 4", False),
-    "duplicated-record": Verdict(5, 4, "says height 3", False),
+    "deleted-record": Verdict(5, 3, "has height 4", False),
+    "swapped-records": Verdict(5, 3, "has height 4", False),
+    "duplicated-record": Verdict(5, 4, "has height 3", False),
     "truncated-mid-record": Verdict(0, None, "torn write", True, "stale"),
     "garbage-appended": Verdict(5, 7, "not JSON", False),
     "edited-snapshot": Verdict(0, None, "snapshot is damaged", True, "damaged"),

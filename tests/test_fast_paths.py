@@ -1,4 +1,4 @@
-"""The fast paths give the same answers as the plain code they stand in for.
+"""The fast paths give the same results as the plain code they stand in for.
 
 Covered: the snapshot's index and the lazy state read through it, verify's hash
 check on the stored line, orjson parsing in loads_strict, and reject_floats.

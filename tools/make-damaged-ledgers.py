@@ -11,7 +11,7 @@ ledger has six records:
   5 model test/model-b        6 bob joins
 
 tests/ledgers/clean/ is that ledger; every other directory is a copy with the
-defect it is named after. tests/test_damage.py holds the expected verdicts, and
+defect it is named after. tests/test_damage.py contains the expected verdicts, and
 checks that this script still reproduces the committed directories.
 
 Usage:

@@ -53,7 +53,7 @@ def address(name: str, prefix: str, as_json: bool) -> None:
     """Print a deterministic test account address for NAME.
 
     The address is bech32 of the first 20 bytes of sha256(NAME). It is a test
-    identity: no one knows a private key for it, so it can never sign a
+    identity: no private key for it is known, so it can never sign a
     transaction on a real chain. Needs no ledger.
 
     \b

@@ -197,7 +197,7 @@ class AdvancePlan:
     """The records that move the chain from `start` to `target`, and their steps.
 
     `txs` yields (type, body, label) one at a time. The ledger applies each record
-    before it requests the next, so the formation check before a FormEpoch sees the
+    before it requests the next, so the formation check before a FormEpoch reads the
     state after every earlier step of the same advance.
     """
 

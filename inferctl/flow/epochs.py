@@ -492,8 +492,8 @@ def operational_hardware(
     """Return the hardware records without nodes that are disabled for `epoch_index`.
 
     The API node's rule: a node disabled during epoch E keeps serving through E and
-    stops from E + 1. The chain never sees the admin state; inferctl applies it at
-    formation so that routing reflects the nodes that would really serve.
+    stops from E + 1. The admin state never reaches the chain, so inferctl applies
+    it at formation, and routing then reaches only nodes that would really serve.
     """
     result: dict[str, dict[str, Any]] = {}
     for address, nodes in hardware.items():

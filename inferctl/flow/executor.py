@@ -192,7 +192,7 @@ def candidates(state: State, model_id: str, phase: str = PHASE_INFERENCE, *,
     tables = routing["models"]
     _check_model(state, model_id, tables)
     if model_id and index == 0:
-        # Epoch 0 never has sub-groups, whatever the phase; say so before the filter.
+        # Epoch 0 has no sub-groups in any phase, so report that before the PoC filter.
         _table_for(model_id, index, tables)
     if phase == PHASE_POC and not routing["has_active_participants"]:
         raise NotFound(

@@ -322,7 +322,7 @@ def check_not_joined(state: dict[str, Any], creator: Any, replace: bool) -> None
     """Reject a join for an existing participant unless `replace` is set.
 
     The chain overwrites an existing participant silently, resetting its weight,
-    status and stats; inferctl asks for explicit consent instead.
+    status and stats. inferctl requires `replace` (the CLI's --replace) instead.
     """
     if replace or creator not in state.get("participants", {}):
         return

@@ -314,7 +314,8 @@ def _command_line() -> str:
     """Return the command line as valid UTF-8 text for `lock.json`.
 
     An argument that is not valid UTF-8 (a file name, say) reaches Python with
-    surrogate escapes, which no JSON encoder accepts; those bytes are shown escaped.
+    surrogate escapes, which no JSON encoder accepts. Those bytes are written as
+    backslash escapes instead.
     """
     text = " ".join(["inferctl", *sys.argv[1:]])
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")

@@ -4,7 +4,7 @@ Layout of a ledger home (see docs/ledger.md for the full description):
 
     LEDGER                     format marker: "inferctl-ledger <format>\n"
     segments/<height>.jsonl    records, one canonical JSON object a line; a segment
-                               holds SEGMENT_RECORDS heights and is named after the
+                               contains SEGMENT_RECORDS heights and is named after the
                                first of them, zero-padded to 12 digits
     documents/<hex>.json       genesis documents, named by the blake3 of their bytes
     snapshot.json              derived state at some height (header line, state line)
@@ -256,7 +256,7 @@ class Ledger:
             record = parse_record(line, path, expected)
             if record.height != expected:
                 raise ChainBroken(
-                    f"record at height {expected} in {path} says height "
+                    f"record at height {expected} in {path} has height "
                     f"{record.height}: a record is missing, duplicated or reordered",
                     height=expected, path=path,
                     hint="run `inferctl ledger verify` for the full report",
@@ -808,7 +808,7 @@ def stored_hash_matches(line: bytes, claimed: str) -> bool:
     cutting that member out gives exactly the bytes the hash was computed over,
     with no re-encoding. False means "not shown", not "damaged": the caller then
     checks the record the slow way and names the fault. docs/ledger.md explains
-    why a True answer also vouches for the line's canonical form.
+    why a True result also confirms that the line is in canonical form.
     """
     member = b',"hash":"' + claimed.encode() + b'"'
     at = line.rfind(member + b',"height":')
@@ -1103,7 +1103,7 @@ def _check_line(ledger: Ledger, line: bytes, path: str, height: int, prev_hash: 
     record = parse_record(line, path, height)
     if record.height != height:
         raise ChainBroken(
-            f"record at position {height} in {path} says height {record.height}: "
+            f"record at position {height} in {path} has height {record.height}: "
             f"a record is missing, duplicated or reordered", height=height, path=path)
     fast = stored_hash_matches(line, record.hash)
     check_record(record, prev_hash, prev_time, path, hash_checked=fast)
